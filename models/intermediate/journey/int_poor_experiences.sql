@@ -1,0 +1,81 @@
+with
+
+installation as (
+
+    select * from {{ ref('int_poor_experiences__installation') }}
+
+),
+
+care as (
+
+    select * from {{ ref('int_poor_experiences__care') }}
+
+),
+
+billing as (
+
+    select * from {{ ref('int_poor_experiences__billing') }}
+
+),
+
+marketing as (
+
+    select * from {{ ref('int_poor_experiences__marketing') }}
+
+),
+
+network as (
+
+    select * from {{ ref('int_poor_experiences__network') }}
+
+),
+
+survey as (
+
+    select * from {{ ref('int_poor_experiences__survey') }}
+
+),
+
+customers as (
+
+    select * from {{ ref('stg_crm__customers') }}
+
+),
+
+unioned as (
+
+    select * from installation
+    union all
+    select * from care
+    union all
+    select * from billing
+    union all
+    select * from marketing
+    union all
+    select * from network
+    union all
+    select * from survey
+
+),
+
+-- A hit on an id the CRM does not know cannot be part of any customer's journey.
+final as (
+
+    select
+        {{ poor_experience_id('unioned.rule_id', 'unioned.evidence_id') }} as poor_experience_id,
+        unioned.customer_id,
+        unioned.rule_id,
+        unioned.silo,
+        unioned.kind,
+        unioned.occurred_at,
+        cast(unioned.occurred_at as date) as occurred_date,
+        unioned.evidence_table,
+        unioned.evidence_id,
+        unioned.evidence
+    from unioned
+    inner join customers
+        on unioned.customer_id = customers.customer_id
+
+)
+
+select * from final

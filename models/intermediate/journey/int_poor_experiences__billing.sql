@@ -1,0 +1,272 @@
+with
+
+invoices as (
+
+    select * from {{ ref('stg_billing__invoices') }}
+
+),
+
+invoice_lines as (
+
+    select * from {{ ref('stg_billing__invoice_lines') }}
+
+),
+
+payments as (
+
+    select * from {{ ref('stg_billing__payments') }}
+
+),
+
+contacts as (
+
+    select * from {{ ref('stg_crm__contacts') }}
+
+),
+
+accounts as (
+
+    select * from {{ ref('int_billing_accounts_matched_to_customers') }}
+
+),
+
+subscription_versions as (
+
+    select * from {{ ref('int_subscription_versions') }}
+
+),
+
+promo_not_applied_rule as ({{ poor_experience_rule('promo_not_applied') }}),
+
+unquoted_fee_rule as ({{ poor_experience_rule('unquoted_fee') }}),
+
+overcharge_rule as ({{ poor_experience_rule('overcharge') }}),
+
+company_payment_failure_rule as ({{ poor_experience_rule('company_payment_failure') }}),
+
+-- The invoice date is a date; poor experiences on it happen at 00:00 UTC of that day.
+invoices_joined_to_customers as (
+
+    select
+        invoices.*,
+        cast(invoices.invoice_date as {{ dbt.type_timestamp() }}) as invoiced_at,
+        cast(invoices.period_start_date as {{ dbt.type_timestamp() }}) as period_start_at,
+        accounts.customer_id
+    from invoices
+    left join accounts
+        on invoices.account_number = accounts.account_number
+
+),
+
+lines_joined_to_invoices as (
+
+    select
+        invoice_lines.*,
+        invoices_joined_to_customers.customer_id,
+        invoices_joined_to_customers.invoice_date,
+        invoices_joined_to_customers.invoiced_at,
+        invoices_joined_to_customers.period_start_date,
+        invoices_joined_to_customers.period_start_at
+    from invoice_lines
+    inner join invoices_joined_to_customers
+        on invoice_lines.invoice_id = invoices_joined_to_customers.invoice_id
+
+),
+
+-- The promo a subscription was sold with is on its first version: later versions may have dropped it.
+subscriptions_sold_with_promo as (
+
+    select
+        subscription_id,
+        customer_id,
+        promo_code
+    from subscription_versions
+    where version_number = 1
+        and promo_code is not null
+
+),
+
+first_invoice_per_subscription as (
+
+    select
+        subscription_id,
+        invoice_id,
+        invoice_date,
+        invoiced_at,
+        row_number() over (
+            partition by subscription_id
+            order by period_start_date, invoice_date, invoice_id
+        ) as invoice_rank
+    from lines_joined_to_invoices
+    where subscription_id is not null
+        and line_type = 'RECURRING'
+
+),
+
+promo_lines as (
+
+    select distinct
+        invoice_id,
+        promo_code
+    from invoice_lines
+    where line_type = 'PROMO'
+
+),
+
+promos_not_applied as (
+
+    select
+        subscriptions_sold_with_promo.customer_id,
+        promo_not_applied_rule.rule_id,
+        promo_not_applied_rule.silo,
+        promo_not_applied_rule.kind,
+        first_invoice_per_subscription.invoiced_at as occurred_at,
+        'stg_crm__subscriptions' as evidence_table,
+        subscriptions_sold_with_promo.subscription_id as evidence_id,
+        'first invoice ' || first_invoice_per_subscription.invoice_id || ' has no PROMO line for '
+            || subscriptions_sold_with_promo.promo_code as evidence
+    from subscriptions_sold_with_promo
+    inner join first_invoice_per_subscription
+        on subscriptions_sold_with_promo.subscription_id = first_invoice_per_subscription.subscription_id
+        and first_invoice_per_subscription.invoice_rank = 1
+    cross join promo_not_applied_rule
+    left join promo_lines
+        on first_invoice_per_subscription.invoice_id = promo_lines.invoice_id
+        and subscriptions_sold_with_promo.promo_code = promo_lines.promo_code
+    where promo_lines.invoice_id is null
+
+),
+
+visit_fee_lines as (
+
+    select *
+    from lines_joined_to_invoices
+    where fee_code = 'VISIT_FEE'
+        and customer_id is not null
+
+),
+
+-- A quote on the invoice day itself still counts as quoted before the bill reached the customer.
+quoted_visit_fee_lines as (
+
+    select distinct visit_fee_lines.invoice_line_id
+    from visit_fee_lines
+    cross join unquoted_fee_rule
+    inner join contacts
+        on visit_fee_lines.customer_id = contacts.customer_id
+        and contacts.promise_code = 'FEE_QUOTED'
+        and contacts.contact_at >= {{ dbt.dateadd(
+            'day', '-1 * cast(unquoted_fee_rule.threshold as ' ~ dbt.type_int() ~ ')', 'visit_fee_lines.invoiced_at'
+        ) }}
+        and contacts.contact_at < {{ dbt.dateadd('day', '1', 'visit_fee_lines.invoiced_at') }}
+
+),
+
+unquoted_fees as (
+
+    select
+        visit_fee_lines.customer_id,
+        unquoted_fee_rule.rule_id,
+        unquoted_fee_rule.silo,
+        unquoted_fee_rule.kind,
+        visit_fee_lines.invoiced_at as occurred_at,
+        'stg_billing__invoice_lines' as evidence_table,
+        visit_fee_lines.invoice_line_id as evidence_id,
+        'visit fee of ' || cast(visit_fee_lines.amount_minor as {{ dbt.type_string() }})
+            || ' on invoice ' || visit_fee_lines.invoice_id || ' never quoted' as evidence
+    from visit_fee_lines
+    cross join unquoted_fee_rule
+    left join quoted_visit_fee_lines
+        on visit_fee_lines.invoice_line_id = quoted_visit_fee_lines.invoice_line_id
+    where quoted_visit_fee_lines.invoice_line_id is null
+
+),
+
+-- The agreed price is the version valid at the period start; a subscription that started later in the
+-- period has no such version yet, so its first version's price applies.
+recurring_lines_joined_to_prices as (
+
+    select
+        lines_joined_to_invoices.invoice_line_id,
+        lines_joined_to_invoices.invoice_id,
+        lines_joined_to_invoices.subscription_id,
+        lines_joined_to_invoices.amount_minor,
+        lines_joined_to_invoices.invoiced_at,
+        coalesce(lines_joined_to_invoices.customer_id, subscription_versions.customer_id) as customer_id,
+        subscription_versions.monthly_price_minor,
+        row_number() over (
+            partition by lines_joined_to_invoices.invoice_line_id
+            order by
+                case
+                    when subscription_versions.valid_from <= lines_joined_to_invoices.period_start_at
+                        then 0
+                    else 1
+                end,
+                case
+                    when subscription_versions.valid_from <= lines_joined_to_invoices.period_start_at
+                        then subscription_versions.valid_from
+                end desc,
+                subscription_versions.valid_from
+        ) as version_rank
+    from lines_joined_to_invoices
+    inner join subscription_versions
+        on lines_joined_to_invoices.subscription_id = subscription_versions.subscription_id
+    where lines_joined_to_invoices.line_type = 'RECURRING'
+
+),
+
+overcharges as (
+
+    select
+        recurring_lines_joined_to_prices.customer_id,
+        overcharge_rule.rule_id,
+        overcharge_rule.silo,
+        overcharge_rule.kind,
+        recurring_lines_joined_to_prices.invoiced_at as occurred_at,
+        'stg_billing__invoice_lines' as evidence_table,
+        recurring_lines_joined_to_prices.invoice_line_id as evidence_id,
+        'charged ' || cast(recurring_lines_joined_to_prices.amount_minor as {{ dbt.type_string() }})
+            || ' against agreed '
+            || cast(recurring_lines_joined_to_prices.monthly_price_minor as {{ dbt.type_string() }})
+            as evidence
+    from recurring_lines_joined_to_prices
+    cross join overcharge_rule
+    where recurring_lines_joined_to_prices.version_rank = 1
+        and recurring_lines_joined_to_prices.amount_minor
+            > recurring_lines_joined_to_prices.monthly_price_minor * (1 + overcharge_rule.threshold / 100.0)
+
+),
+
+company_payment_failures as (
+
+    select
+        accounts.customer_id,
+        company_payment_failure_rule.rule_id,
+        company_payment_failure_rule.silo,
+        company_payment_failure_rule.kind,
+        payments.attempted_at as occurred_at,
+        'stg_billing__payments' as evidence_table,
+        payments.payment_id as evidence_id,
+        'payment failed: ' || payments.failure_code as evidence
+    from payments
+    inner join accounts
+        on payments.account_number = accounts.account_number
+    cross join company_payment_failure_rule
+    where payments.status = 'FAILED'
+        and payments.is_company_caused
+
+),
+
+final as (
+
+    select * from promos_not_applied
+    union all
+    select * from unquoted_fees
+    union all
+    select * from overcharges
+    union all
+    select * from company_payment_failures
+
+)
+
+select * from final

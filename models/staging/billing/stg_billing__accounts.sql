@@ -1,0 +1,36 @@
+with
+
+source as (
+
+    select * from {{ source('billing', 'accounts') }}
+
+),
+
+-- Only the current link of an account to the CRM matters downstream, so staging keeps the latest version.
+ranked as (
+
+    select
+        *,
+        row_number() over (
+            partition by account_number
+            order by {{ to_utc('updated_at') }} desc, _export_date desc, _loaded_at desc, _line_number desc
+        ) as version_rank
+    from source
+
+),
+
+final as (
+
+    select
+        account_number,
+        nullif(trim(crm_customer_id), '') as crm_customer_id,
+        {{ normalize_email('billing_email') }} as billing_email,
+        {{ normalize_code('currency') }} as currency,
+        {{ to_utc('opened_at') }} as opened_at,
+        {{ to_utc('updated_at') }} as updated_at
+    from ranked
+    where version_rank = 1
+
+)
+
+select * from final

@@ -1,0 +1,48 @@
+with
+
+subscription_versions as (
+
+    select * from {{ ref('base_crm__subscription_versions') }}
+
+),
+
+ranked_versions as (
+
+    select
+        *,
+        row_number() over (partition by subscription_id order by updated_at desc) as version_rank
+    from subscription_versions
+
+),
+
+final as (
+
+    select
+        subscription_id,
+        customer_id,
+        bundle_id,
+        product,
+        plan_code,
+        plan_tier,
+        contract_type,
+        contract_ends_on,
+        monthly_price_minor,
+        currency,
+        promo_code,
+        status,
+        started_at,
+        cancelled_at,
+        cancel_type,
+        cancel_reason_code,
+        cancel_reason_text,
+        mapped_cancel_reason_code,
+        reason_source,
+        reason_category,
+        stated_silo,
+        updated_at
+    from ranked_versions
+    where version_rank = 1
+
+)
+
+select * from final

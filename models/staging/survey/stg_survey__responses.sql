@@ -1,0 +1,32 @@
+with
+
+source as (
+
+    select * from {{ source('survey', 'responses') }}
+
+),
+
+ranked_deliveries as (
+
+    select
+        *,
+        {{ delivery_rank(['response_id']) }} as delivery_rank
+    from source
+
+),
+
+final as (
+
+    select
+        response_id,
+        invitation_id,
+        {{ normalize_email('email') }} as email,
+        {{ to_utc('responded_at') }} as responded_at,
+        cast(score as integer) as score,
+        nullif(trim(comment), '') as comment
+    from ranked_deliveries
+    where delivery_rank = 1
+
+)
+
+select * from final

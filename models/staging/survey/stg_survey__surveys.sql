@@ -1,0 +1,31 @@
+with
+
+source as (
+
+    select * from {{ source('survey', 'surveys') }}
+
+),
+
+ranked_deliveries as (
+
+    select
+        *,
+        {{ delivery_rank(['survey_id']) }} as delivery_rank
+    from source
+
+),
+
+final as (
+
+    select
+        survey_id,
+        {{ normalize_code('survey_type') }} as survey_type,
+        cast(scale_min as integer) as scale_min,
+        cast(scale_max as integer) as scale_max,
+        nullif(trim(question), '') as question
+    from ranked_deliveries
+    where delivery_rank = 1
+
+)
+
+select * from final

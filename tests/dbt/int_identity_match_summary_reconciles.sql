@@ -1,0 +1,52 @@
+-- Identity matching never loses a row: per source, the summary counts exactly the rows the staged source has.
+with
+
+summary as (
+
+    select * from {{ ref('int_identity_match_summary') }}
+
+),
+
+accounts as (
+
+    select * from {{ ref('stg_billing__accounts') }}
+
+),
+
+responses as (
+
+    select * from {{ ref('stg_survey__responses') }}
+
+),
+
+staged_counts as (
+
+    select 'billing_accounts' as source, count(*) as staged_rows from accounts
+    union all
+    select 'survey_responses' as source, count(*) as staged_rows from responses
+
+),
+
+summary_counts as (
+
+    select source, sum({{ adapter.quote('rows') }}) as summarised_rows
+    from summary
+    group by source
+
+),
+
+final as (
+
+    select
+        staged_counts.source,
+        staged_counts.staged_rows,
+        summary_counts.summarised_rows
+    from staged_counts
+    left join summary_counts
+        on staged_counts.source = summary_counts.source
+    where summary_counts.summarised_rows is null
+        or summary_counts.summarised_rows != staged_counts.staged_rows
+
+)
+
+select * from final
