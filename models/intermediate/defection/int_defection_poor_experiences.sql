@@ -1,0 +1,44 @@
+-- One row per defection and poor experience inside its lookback window (defected_at - lookback_days,
+-- defected_at], ranked from the earliest (first touch) to the latest (last touch).
+with
+
+defections as (
+    select * from {{ ref('int_defections') }}
+),
+
+poor_experiences as (
+    select * from {{ ref('int_poor_experiences') }}
+),
+
+joined as (
+    select
+        defections.defection_id,
+        defections.customer_id,
+        defections.defected_at,
+        poor_experiences.poor_experience_id,
+        poor_experiences.silo,
+        poor_experiences.kind,
+        poor_experiences.occurred_at
+    from defections
+    inner join poor_experiences
+        on defections.customer_id = poor_experiences.customer_id
+        and poor_experiences.occurred_at
+            > {{ dbt.dateadd('day', -1 * var('lookback_days'), 'defections.defected_at') }}
+        and poor_experiences.occurred_at <= defections.defected_at
+),
+
+final as (
+    select
+        *,
+        -- ties on the instant are broken by silo then id so both touch rules are deterministic
+        row_number() over (
+            partition by defection_id order by occurred_at, silo, poor_experience_id
+        ) as rank_from_first,
+        row_number() over (
+            partition by defection_id order by occurred_at desc, silo desc, poor_experience_id desc
+        ) as rank_from_last,
+        count(*) over (partition by defection_id) as n_in_window
+    from joined
+)
+
+select * from final

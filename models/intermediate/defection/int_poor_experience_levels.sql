@@ -1,0 +1,95 @@
+-- One row per customer and poor-experience level (0, 1, 2, 3+) reached within the customer's FIRST episode,
+-- with whether they defected after exactly that level (docs/definitions.md) and whether the level counts.
+with
+
+customer_episodes as (
+    select * from {{ ref('int_customer_episodes') }}
+),
+
+poor_experiences as (
+    select * from {{ ref('int_poor_experiences') }}
+),
+
+warehouse_as_of as (
+    select * from {{ ref('int_warehouse_as_of') }}
+),
+
+first_episodes as (
+    select * from customer_episodes where episode_number = 1
+),
+
+poor_experiences_ranked as (
+    select
+        poor_experiences.customer_id,
+        poor_experiences.occurred_at,
+        row_number() over (
+            partition by poor_experiences.customer_id
+            order by poor_experiences.occurred_at, poor_experiences.poor_experience_id
+        ) as experience_rank
+    from poor_experiences
+    inner join first_episodes
+        on poor_experiences.customer_id = first_episodes.customer_id
+        and poor_experiences.occurred_at >= first_episodes.episode_started_at
+        and (first_episodes.episode_ended_at is null
+            or poor_experiences.occurred_at <= first_episodes.episode_ended_at)
+),
+
+levels_reached as (
+    select customer_id, 0 as poor_experience_level, episode_started_at as reached_at
+    from first_episodes
+    union all
+    select customer_id, cast(experience_rank as integer) as poor_experience_level, occurred_at as reached_at
+    from poor_experiences_ranked
+    where experience_rank <= 3
+),
+
+levels_with_next as (
+    select
+        *,
+        -- 3+ is open-ended: it has no next level
+        lead(reached_at) over (partition by customer_id order by poor_experience_level)
+            as next_level_reached_at
+    from levels_reached
+),
+
+levels_assessed as (
+    select
+        levels_with_next.customer_id,
+        levels_with_next.poor_experience_level,
+        levels_with_next.reached_at,
+        levels_with_next.next_level_reached_at,
+        first_episodes.episode_ended_at as defected_at,
+        coalesce(
+            first_episodes.is_defection
+            and first_episodes.episode_ended_at
+                <= {{ dbt.dateadd('day', var('defection_horizon_days'), 'levels_with_next.reached_at') }}
+            and (levels_with_next.next_level_reached_at is null
+                or first_episodes.episode_ended_at < levels_with_next.next_level_reached_at),
+            false
+        ) as is_defected_after_level,
+        cast({{ dbt.dateadd('day', var('defection_horizon_days'), 'levels_with_next.reached_at') }} as date)
+            <= warehouse_as_of.as_of_date as has_full_follow_up
+    from levels_with_next
+    inner join first_episodes
+        on levels_with_next.customer_id = first_episodes.customer_id
+    cross join warehouse_as_of
+),
+
+final as (
+    select
+        customer_id,
+        poor_experience_level,
+        case
+            when poor_experience_level >= 3 then '3+'
+            else cast(poor_experience_level as {{ dbt.type_string() }})
+        end as poor_experience_level_label,
+        reached_at,
+        next_level_reached_at,
+        defected_at,
+        is_defected_after_level,
+        has_full_follow_up,
+        has_full_follow_up or is_defected_after_level as is_counted
+    from levels_assessed
+)
+
+select * from final

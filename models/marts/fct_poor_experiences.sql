@@ -1,0 +1,95 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='poor_experience_id',
+        on_schema_change='fail',
+        pre_hook="{{ delete_customers_to_reprocess(this) }}"
+    )
+}}
+-- customers_to_reprocess() reads these only on incremental runs; dbt must know them on every run.
+-- depends_on: {{ ref('int_load_batches') }}
+-- depends_on: {{ ref('int_touchpoints') }}
+-- depends_on: {{ ref('int_complaints') }}
+-- depends_on: {{ ref('stg_crm__customers') }}
+-- depends_on: {{ ref('int_subscription_versions') }}
+-- depends_on: {{ ref('int_poor_experiences') }}
+-- Incremental by customer: every customer touched by newly loaded rows is rebuilt whole (pre-hook deletes
+-- their old rows, which also removes poor experiences that later facts undid), so a run of daily
+-- increments equals a full refresh.
+with
+
+poor_experiences as (
+    select * from {{ ref('int_poor_experiences') }}
+),
+
+customer_episodes as (
+    select * from {{ ref('int_customer_episodes') }}
+),
+
+defections as (
+    select * from {{ ref('int_defections') }}
+),
+
+warehouse_as_of as (
+    select * from {{ ref('int_warehouse_as_of') }}
+),
+
+poor_experiences_to_build as (
+    select * from poor_experiences
+    {% if is_incremental() %}
+    where customer_id in ({{ customers_to_reprocess(this) }})
+    {% endif %}
+),
+
+with_episode as (
+    select
+        poor_experiences_to_build.*,
+        customer_episodes.episode_number
+    from poor_experiences_to_build
+    left join customer_episodes
+        on poor_experiences_to_build.customer_id = customer_episodes.customer_id
+        and poor_experiences_to_build.occurred_at >= customer_episodes.episode_started_at
+        and (customer_episodes.episode_ended_at is null
+            or poor_experiences_to_build.occurred_at <= customer_episodes.episode_ended_at)
+),
+
+-- the first defection at or after the experience: does it fall inside that defection's lookback window?
+next_defections as (
+    select
+        with_episode.poor_experience_id,
+        min(defections.defected_at) as next_defected_at
+    from with_episode
+    inner join defections
+        on with_episode.customer_id = defections.customer_id
+        and defections.defected_at >= with_episode.occurred_at
+    group by with_episode.poor_experience_id
+),
+
+final as (
+    select
+        with_episode.poor_experience_id,
+        with_episode.customer_id,
+        with_episode.rule_id,
+        with_episode.silo,
+        with_episode.kind,
+        with_episode.occurred_at,
+        cast(with_episode.occurred_at as date) as occurred_date,
+        with_episode.evidence_table,
+        with_episode.evidence_id,
+        with_episode.evidence,
+        cast(with_episode.episode_number as integer) as episode_number,
+        next_defections.next_defected_at,
+        coalesce(
+            next_defections.next_defected_at
+                < {{ dbt.dateadd('day', var('lookback_days'), 'with_episode.occurred_at') }},
+            false
+        ) as is_followed_by_defection_in_lookback,
+        warehouse_as_of.loaded_through_at as _loaded_through_at
+    from with_episode
+    left join next_defections
+        on with_episode.poor_experience_id = next_defections.poor_experience_id
+    cross join warehouse_as_of
+)
+
+select * from final
