@@ -1,0 +1,312 @@
+"""generate_company: simulate a company chunk by chunk and write its exports and answer key."""
+
+from __future__ import annotations
+
+import gc
+import json
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from . import billing, defection, sales, service, survey
+from .config import SimulationConfig
+from .frame import DAY, HOUR, NULL, Rows, Sink, ids
+from .reference import reference
+from .untidy import Untidy, email_variant
+from .writer import DayWriter, KeyWriter, utc_text
+
+GENERATOR_VERSION = "1.0.0"
+
+
+@dataclass
+class GenerationSummary:
+    """What a run wrote: rows per table, export days, untidiness injected, wall time."""
+
+    rows_per_table: dict[str, int] = field(default_factory=dict)
+    export_days: int = 0
+    untidiness: dict[str, int] = field(default_factory=dict)  # kind -> rows
+    wall_seconds: float = 0.0
+    customers: int = 0
+    poor_experiences: int = 0
+    defections: int = 0
+
+    def __str__(self) -> str:
+        lines = [
+            f"customers: {self.customers}  export days: {self.export_days}  wall: {self.wall_seconds:.1f}s",
+            f"planted poor experiences: {self.poor_experiences}  defections: {self.defections}",
+            "rows per table:",
+        ]
+        lines += [f"  {t:<24} {n:>12,}" for t, n in sorted(self.rows_per_table.items())]
+        lines.append("untidiness (rows):")
+        lines += [f"  {k:<24} {n:>12,}" for k, n in sorted(self.untidiness.items())]
+        return "\n".join(lines)
+
+
+def generate_company(
+    out_dir: Path,
+    answer_key_dir: Path,
+    customers: int,
+    days: int,
+    seed: int,
+    start_date: date = date(2024, 1, 1),
+    config: SimulationConfig | None = None,
+    progress: bool = True,
+    chunk_size: int = 100_000,
+) -> GenerationSummary:
+    """Simulate `customers` customers over `days` export days and write exports plus answer key.
+
+    Same arguments -> byte-identical files. Memory is bounded by `chunk_size` customers.
+    """
+    if customers < 1 or days < 1 or chunk_size < 1:
+        raise ValueError("customers, days and chunk_size must be positive")
+    began = time.perf_counter()
+    cfg = config or SimulationConfig()
+    ref = reference()
+    plans = sales.Plans(ref)
+    period = sales.Period(start_date, days)
+    camp = sales.campaigns(period, cfg, plans, seed)
+    writer = DayWriter(Path(out_dir), period, ref)
+    key = KeyWriter(Path(answer_key_dir))
+    rules = {r["rule_id"]: r for r in ref.rules}
+    company_codes = [c["failure_code"] for c in ref.failure_codes if c["caused_by"] == "company"]
+    untidy_counts: dict[tuple[str, str], int] = {}
+    totals = dict(poor=0, defections=0)
+    chunks = max(1, -(-customers // chunk_size))
+    for ci in range(chunks):
+        c0 = ci * chunk_size
+        n = min(chunk_size, customers - c0)
+        rng = np.random.default_rng(np.random.SeedSequence([seed, ci + 1]))
+        sink = Sink()
+        if ci == 0:
+            sales.emit_campaigns(sink, period, camp, plans)
+            survey.emit_surveys(sink, period)
+        s = sales.customers(rng, c0, n, period, cfg, camp, plans)
+        s.rule_silo = {r: v["silo"] for r, v in rules.items()}
+        rate = cfg.email_format_rate if cfg.untidy else 0.0
+        s.crm_email, _ = email_variant(rng, s.email, rate)
+        s.billing_email = pc.utf8_upper(s.email) if cfg.untidy else s.email
+        s.survey_email_rate = rate
+        c = np.flatnonzero(s.offer_not_honoured)
+        sink.plant(
+            "offer_not_honoured",
+            c,
+            s.signup[c],
+            "crm__subscriptions",
+            ids("S", s.sub_num[c, 0], 9),
+            np.full(len(c), NULL),
+            s.signup[c],
+        )
+        inst = service.installs(rng, s, period, cfg, sink)
+        cr = service.care(rng, s, period, cfg, sink)
+        bplan = billing.plan(rng, s, period, cfg, company_codes, sink)
+        survey.surveys(rng, s, period, cfg, sink, [inst, cr.visits], cr.contacts)
+        comp = service.complaints(rng, s, period, cfg, sink)
+        defection.hazard(rng, s, period, cfg, sink, comp, bplan)
+        chunk_key: dict = {}
+        defection.subscriptions(rng, s, period, cfg, sink, plans, chunk_key)
+        billing.write(rng, s, bplan, cr.fees, period, cfg, sink, plans)
+        if cfg.untidy:
+            _out_of_range(rng, s, cfg, sink)
+        survey.unmatchable(rng, s, period, cfg, sink, c0)
+
+        cutoff = np.r_[np.where(s.defected_at == NULL, period.te, s.defected_at), period.te]
+        tidy = Untidy(rng, cfg, period.days - 1)
+        for table in ref.contract["tables"]:
+            rows = Rows.concat(sink.tables.get(table, []))
+            if not len(rows):
+                continue
+            keep = (rows.finish < cutoff[rows.cust]) & (rows.t < period.te) & (rows.t >= period.t0)
+            rows = rows.subset(np.flatnonzero(keep))
+            rows.day = (rows.t - period.t0) // DAY
+            types = dict(ref.columns(table))
+            if cfg.untidy:
+                rows, bad = tidy.apply(table, rows, types)
+            else:
+                rows.off, bad = np.zeros(len(rows), dtype=np.int64), []
+            writer.write(table, rows, bad)
+        if cfg.untidy:
+            for email_table, col in [("crm__customers", s.crm_email), ("billing__accounts", s.billing_email)]:
+                tidy.count("email_format", email_table, int(pc.sum(pc.not_equal(col, s.email)).as_py() or 0))
+        for k, v in tidy.counts.items():
+            untidy_counts[k] = untidy_counts.get(k, 0) + v
+        totals["poor"] += _write_key(key, s, sink, cutoff, period, rules, comp, chunk_key, camp)
+        totals["defections"] += sum(len(r["cust"]) for r in chunk_key["defections"])
+        del s, sink, comp, bplan, inst, cr  # free the chunk before the next one is built
+        gc.collect()
+        if progress:
+            done = sum(writer.rows_written.values())
+            print(
+                f"chunk {ci + 1}/{chunks}: customers {c0 + n:,}, rows written {done:,}, "
+                f"elapsed {time.perf_counter() - began:.1f}s, rss {_rss_gb():.2f} GB",
+                file=sys.stderr,
+                flush=True,
+            )
+
+    for table, k in writer.schema_change.items():
+        untidy_counts[("schema_change", table)] = k
+    key.write(
+        "untidiness",
+        {
+            "kind": [k for k, _ in untidy_counts],
+            "table_name": [t for _, t in untidy_counts],
+            "rows": [str(v) for v in untidy_counts.values()],
+        },
+    )
+    by_kind: dict[str, int] = {}
+    for (kind, _), v in untidy_counts.items():
+        by_kind[kind] = by_kind.get(kind, 0) + v
+    summary = GenerationSummary(
+        rows_per_table=dict(writer.rows_written),
+        export_days=days,
+        untidiness=by_kind,
+        wall_seconds=time.perf_counter() - began,
+        customers=customers,
+        poor_experiences=totals["poor"],
+        defections=totals["defections"],
+    )
+    manifest = dict(
+        generator_version=GENERATOR_VERSION,
+        seed=seed,
+        customers=customers,
+        days=days,
+        start_date=start_date.isoformat(),
+        end_date=(start_date + timedelta(days=days - 1)).isoformat(),
+        chunk_size=chunk_size,
+        midpoint_date=(start_date + timedelta(days=days // 2)).isoformat(),
+        config=asdict(cfg),
+        rows_per_table=summary.rows_per_table,
+    )
+    (Path(answer_key_dir) / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    return summary
+
+
+def _rss_gb() -> float:
+    import psutil
+
+    return psutil.Process().memory_info().rss / 1e9
+
+
+def _out_of_range(rng, s, cfg: SimulationConfig, sink: Sink) -> None:
+    """Extra answers with impossible scores, on invitations nobody answered (the truth stays unanswered)."""
+    inv = pa.concat_arrays([u[0] for u in s.unanswered])
+    if len(inv) == 0:
+        return
+    email = pa.concat_arrays([u[1] for u in s.unanswered])
+    sent = np.concatenate([u[2] for u in s.unanswered])
+    cust = np.concatenate([u[3] for u in s.unanswered])
+    fin = np.concatenate([u[4] for u in s.unanswered])
+    top = np.concatenate([np.full(len(u[0]), u[5]) for u in s.unanswered])
+    k = rng.choice(
+        len(inv), min(len(inv), int(np.ceil(cfg.out_of_range_score_rate * len(inv)))), replace=False
+    )
+    k = np.sort(k)
+    at = sent[k] + rng.integers(HOUR, DAY, len(k))
+    score = np.where(
+        rng.random(len(k)) < 0.5, top[k] + rng.integers(1, 4, len(k)), -1 - rng.integers(0, 2, len(k))
+    )
+    sink.emit(
+        "survey__responses",
+        cust[k],
+        np.maximum(fin[k], at),
+        at,
+        response_id=pc.binary_join_element_wise("RX", inv.take(pa.array(k)), ""),
+        invitation_id=inv.take(pa.array(k)),
+        email=email.take(pa.array(k)),
+        responded_at=at,
+        score=score,
+        comment=None,
+    )
+
+
+def _write_key(key: KeyWriter, s, sink: Sink, cutoff, period, rules, comp, chunk_key, camp) -> int:
+    key.write(
+        "customers",
+        {
+            "customer_id": s.cid,
+            "signed_up_at": utc_text(s.signup),
+            "campaign_id": s.campaign_id,
+            "canonical_email": s.email,
+        },
+    )
+    parts = []
+    for p in sink.poor:
+        keep = (p["finish"] < cutoff[p["cust"]]) & (p["written"] < period.te)
+        idx = np.flatnonzero(keep)
+        if len(idx):
+            parts.append((p, idx))
+    cust = np.concatenate([p["cust"][i] for p, i in parts]) if parts else np.zeros(0, dtype=np.int64)
+    t = np.concatenate([p["t"][i] for p, i in parts]) if parts else np.zeros(0, dtype=np.int64)
+    silo = (
+        np.concatenate([np.full(len(i), rules[p["rule"]]["silo"], dtype=object) for p, i in parts])
+        if parts
+        else np.zeros(0, dtype=object)
+    )
+    kind = (
+        np.concatenate([np.full(len(i), rules[p["rule"]]["kind"], dtype=object) for p, i in parts])
+        if parts
+        else np.zeros(0, dtype=object)
+    )
+    table = (
+        np.concatenate([np.full(len(i), p["table"], dtype=object) for p, i in parts])
+        if parts
+        else np.zeros(0, dtype=object)
+    )
+    evid = (
+        pa.concat_arrays([p["evidence"].take(pa.array(i)) for p, i in parts])
+        if parts
+        else pa.array([], pa.string())
+    )
+    order = np.lexsort((t, cust))
+    key.write(
+        "poor_experiences",
+        {
+            "customer_id": s.cid.take(pa.array(cust[order])),
+            "silo": silo[order],
+            "kind": kind[order],
+            "occurred_at": utc_text(t[order]),
+            "evidence_table": table[order],
+            "evidence_id": evid.take(pa.array(order)),
+        },
+    )
+    ok = np.flatnonzero(comp.finish < cutoff[comp.cust])
+    key.write(
+        "complaints",
+        {
+            "customer_id": s.cid.take(pa.array(comp.cust[ok])),
+            "case_id": comp.case_id.take(pa.array(ok)),
+            "complained_at": utc_text(comp.opened[ok]),
+            "handled_well": np.where(comp.handled_written[ok], "true", "false").astype(object),
+        },
+    )
+    d = chunk_key["defections"]
+    dc = np.concatenate([r["cust"] for r in d])
+    order = np.lexsort((np.concatenate([r["episode"] for r in d]), dc))
+    key.write(
+        "defections",
+        {
+            "customer_id": s.cid.take(pa.array(dc[order])),
+            "episode_number": np.concatenate([r["episode"] for r in d])[order].astype(str).astype(object),
+            "episode_started_at": utc_text(np.concatenate([r["started"] for r in d])[order]),
+            "defected_at": utc_text(np.concatenate([r["defected"] for r in d])[order]),
+            "defection_type": np.concatenate([r["type"] for r in d]).astype(object)[order],
+            "cancel_reason_code": np.concatenate([np.asarray(r["code"], dtype=object) for r in d])[order],
+        },
+    )
+    g = chunk_key["downgrades"]
+    key.write(
+        "downgrades",
+        {
+            "customer_id": s.cid.take(pa.array(g["cust"])),
+            "subscription_id": g["sub"],
+            "downgraded_at": utc_text(g["at"]),
+            "from_plan_code": g["from_plan"],
+            "to_plan_code": g["to_plan"],
+        },
+    )
+    return len(cust)

@@ -1,0 +1,410 @@
+"""Who leaves and when: a weekly hazard driven by recent poor experiences, complaints and stickiness.
+
+Also writes what the decision leaves in the CRM: customer versions, subscription versions (start, downgrade,
+partial cancel, cancellation, win-back) and the answer-key rows for defections and downgrades.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+
+from .config import SimulationConfig
+from .frame import DAY, HOUR, NULL, WEEK, Sink, ids, pick
+from .sales import CONTRACTS, PRODUCTS, REGIONS, Period, Plans
+
+REASONS = ["PRICE", "SERVICE", "INSTALL", "CARE", "COMPETITOR", "MOVING", "NON_PAYMENT", "OTHER"]
+SILO_REASON = {"installation": 2, "care": 3, "billing": 0, "marketing_sales": 4, "network_service": 1}
+# free text an agent types; each contains a keyword of its own reason only (seeds/cancel_reasons.csv)
+TEXTS = {
+    0: ["too expensive", "bill keeps going up", "cost too high for what we get"],
+    1: ["internet too slow", "constant outage at home", "no signal most evenings"],
+    2: ["technician never came", "bad install experience", "engineer broke things"],
+    3: ["support never helped", "agent was rude", "nobody called back"],
+    4: ["found a better deal", "competitor is cheaper", "wants to switch provider"],
+    5: ["moving abroad", "relocating to another city", "moving in with family"],
+}
+RECENT_WEEKS = 13
+
+
+def _weekly(cust, t, n, weeks, period) -> np.ndarray:
+    """Cumulative per-customer event counts by week: out[:, k] = events in weeks < k."""
+    wk = (t - period.t0) // WEEK
+    ok = (wk >= 0) & (wk < weeks)
+    counts = np.bincount(cust[ok] * weeks + wk[ok], minlength=n * weeks).reshape(n, weeks)
+    out = np.zeros((n, weeks + 1), dtype=np.int32)
+    np.cumsum(counts, axis=1, out=out[:, 1:])
+    return out
+
+
+def hazard(rng, s, period: Period, cfg: SimulationConfig, sink: Sink, comp, bill) -> None:
+    """Decide s.defected_at (NULL = stays) and s.invol for the first episode."""
+    n, weeks = s.n, -(-period.days // 7)
+    pcust, pt, _, _ = sink.poor_times()
+    poor = _weekly(pcust, pt, n, weeks, period)
+    well = _weekly(comp.cust[comp.well], comp.closed[comp.well], n, weeks, period)
+    bad = _weekly(comp.cust[~comp.well], comp.opened[~comp.well] + 7 * DAY, n, weeks, period)
+    start_week = (s.signup + 21 * DAY - period.t0) // WEEK + 1
+    alive = np.ones(n, dtype=bool)
+    week = np.full(n, -1)
+    bundle = s.nprod >= 2
+    for k in range(weeks):
+        lo = max(k - RECENT_WEEKS, 0)
+        recent = poor[:, k] - poor[:, lo]
+        h = np.where(recent >= 2, cfg.hazard_two_plus_poor, np.where(recent == 1, cfg.hazard_one_poor, 0.0))
+        h = h + cfg.base_weekly_hazard
+        t = period.t0 + k * WEEK
+        sticky = (
+            ((s.contract_end_day * DAY > t) & (s.contract_end_day != NULL)).astype(int)
+            + bundle
+            + (t - s.signup >= 730 * DAY)
+        )
+        h = h * cfg.stickiness_damping**sticky
+        h = np.where(well[:, k] - well[:, lo] > 0, h * cfg.handled_complaint_damping, h)
+        h = np.where(bad[:, k] - bad[:, lo] > 0, h * cfg.unhandled_complaint_boost, h)
+        hit = alive & (k >= start_week) & (rng.random(n) < h)
+        week[hit] = k
+        alive &= ~hit
+    when = (period.day0 + week * 7 + rng.integers(0, 7, n)) * DAY + rng.integers(9 * HOUR, 19 * HOUR, n)
+    vol = np.where((week >= 0) & (when < period.te), when, NULL)
+    invol = bill.invol_at
+    use_invol = (invol != NULL) & ((vol == NULL) | (invol < vol))
+    s.defected_at = np.where(use_invol, invol, vol)
+    s.invol = use_invol
+    # stated reason: the silo of the latest recent poor experience, else a generic one
+    s.reason = np.where(use_invol, 6, rng.choice([0, 4, 5, 7], n, p=[0.35, 0.3, 0.2, 0.15]))
+    d = np.flatnonzero(s.defected_at != NULL)
+    order = np.lexsort((pt, pcust))
+    pc_s, pt_s = pcust[order], pt[order]
+    silo_of_group = np.array([SILO_REASON.get(s.rule_silo[p["rule"]], -1) for p in sink.poor] or [-1])
+    group = (
+        np.repeat(np.arange(len(sink.poor)), [len(p["cust"]) for p in sink.poor])[order]
+        if sink.poor
+        else np.zeros(0, dtype=int)
+    )
+    base = np.int64(1) << 42
+    key = pc_s * base + (pt_s - period.t0)
+    i = np.searchsorted(key, d * base + (s.defected_at[d] - period.t0), side="left") - 1
+    ok = i >= 0
+    ok[ok] &= (pc_s[i[ok]] == d[ok]) & (pt_s[i[ok]] > s.defected_at[d[ok]] - 90 * DAY)
+    stated = np.where(ok, silo_of_group[group[np.maximum(i, 0)]] if len(group) else -1, -1)
+    vol_d = ~use_invol[d]
+    s.reason[d] = np.where(vol_d & (stated >= 0) & (rng.random(len(d)) < 0.7), stated, s.reason[d])
+
+
+def subscriptions(rng, s, period: Period, cfg: SimulationConfig, sink: Sink, plans: Plans, key: dict) -> None:
+    """Subscription versions and customer versions; sets s.start/end/price_after/change_at for billing."""
+    n = s.n
+    d1 = np.where(s.defected_at == NULL, period.te + DAY, s.defected_at)
+    s.start = np.repeat(s.signup[:, None], 4, axis=1)
+    s.end = np.repeat(d1[:, None], 4, axis=1)
+    s.price_after = s.price.copy()
+    s.change_at = np.full((n, 4), np.iinfo(np.int64).max)
+    new_plan = s.plan.copy()
+
+    # downgrade of the broadband plan
+    lower = plans.lower_tier(s.plan[:, 0])
+    later = s.signup + 30 * DAY
+    t_dg = later + (rng.random(n) * np.maximum(period.te - later, 0)).astype(np.int64)
+    dg = (lower != s.plan[:, 0]) & (rng.random(n) < cfg.downgrade_rate) & (t_dg < np.minimum(d1, period.te))
+    low_price = np.minimum(plans.price[lower], s.price[:, 0] - 500)
+    low_price = np.where((lower == s.promised_plan), np.minimum(low_price, s.promised_price), low_price)
+    s.change_at[dg, 0] = t_dg[dg]
+    s.price_after[dg, 0] = low_price[dg]
+    new_plan[dg, 0] = lower[dg]
+
+    # one product of a bundle cancelled, the customer stays
+    pslot = np.where(s.has[:, 1] & s.has[:, 2], rng.integers(1, 3, n), np.where(s.has[:, 1], 1, 2))
+    t_pc = later + (rng.random(n) * np.maximum(period.te - later, 0)).astype(np.int64)
+    pcan = (s.nprod >= 2) & (rng.random(n) < cfg.partial_cancel_rate) & (t_pc < np.minimum(d1, period.te))
+    s.end[pcan, pslot[pcan]] = t_pc[pcan]
+
+    # win-back: a new broadband subscription months after a voluntary defection, a second episode
+    defected = s.defected_at != NULL
+    t_wb = d1 + rng.integers(30, 181, n) * DAY
+    wb = defected & ~s.invol & (rng.random(n) < cfg.winback_rate) & (t_wb < period.te - DAY)
+    s.has[:, 3] = wb
+    s.start[:, 3] = np.where(wb, t_wb, period.te + DAY)
+    wk = rng.geometric(cfg.winback_weekly_hazard, n)
+    d2 = (t_wb // DAY + wk * 7) * DAY + rng.integers(9 * HOUR, 19 * HOUR, n)
+    d2 = np.where(wb & (d2 < period.te), d2, NULL)
+    s.end[:, 3] = np.where(d2 != NULL, d2, period.te + DAY)
+    wplan = rng.choice(plans.by_product[0], n)
+    s.plan[:, 3] = wplan
+    new_plan[:, 3] = wplan
+    wprice = plans.price[wplan]
+    s.price[:, 3] = np.where(wplan == s.promised_plan, np.minimum(wprice, s.promised_price), wprice)
+    s.price_after[:, 3] = s.price[:, 3]
+
+    _emit_subscription_rows(rng, s, period, sink, plans, new_plan, dg, t_dg, pcan, pslot, t_pc, wb, d2)
+    _emit_customer_rows(rng, s, period, sink)
+    _key_rows(s, dg, t_dg, plans, new_plan, wb, t_wb, d2, key)
+
+
+def _sub_rows(
+    sink,
+    s,
+    c,
+    slot,
+    plan_idx,
+    price,
+    status,
+    started,
+    cancelled,
+    ctype,
+    code,
+    text,
+    updated,
+    plans,
+    bundle=True,
+):
+    sub = s.sub_num[c, slot]
+    contract = np.where(slot == 3, 0, s.contract[c])
+    sink.emit(
+        "crm__subscriptions",
+        c,
+        NULL,
+        updated,
+        subscription_id=ids("S", sub, 9),
+        customer_id=s.cid.take(c),
+        bundle_id=pa.array(
+            np.where(
+                (s.nprod[c] >= 2) & (slot < 3) & bundle, np.asarray(ids("B", s.gid[c], 8), dtype=object), None
+            ),
+            pa.string(),
+        ),
+        product=pick(PRODUCTS, plans.product[plan_idx]),
+        plan_code=plans.code[plan_idx],
+        contract_type=pick(CONTRACTS, contract),
+        contract_ends_on=np.where(contract > 0, s.contract_end_day[c], NULL),
+        monthly_price_minor=price,
+        currency="EUR",
+        promo_code=np.where(slot == 0, s.promo_code[c], None),
+        status=status,
+        started_at=started,
+        cancelled_at=cancelled,
+        cancel_type=ctype,
+        cancel_reason_code=code,
+        cancel_reason_text=text,
+        updated_at=updated,
+    )
+
+
+def _reason_capture(rng, reason):
+    """Coded only, free text only, or both; codes without keywords (OTHER, NON_PAYMENT) are always coded."""
+    n = len(reason)
+    mode = rng.choice(3, n, p=[0.4, 0.3, 0.3])  # 0 code, 1 text, 2 both
+    has_text = np.isin(reason, list(TEXTS))
+    mode = np.where(has_text, mode, 0)
+    text = np.array(
+        [TEXTS[r][i % 3] if r in TEXTS else None for r, i in zip(reason, rng.integers(0, 3, n), strict=True)],
+        dtype=object,
+    )
+    code = np.where(mode != 1, pick(REASONS, reason), None)
+    return code, np.where(mode != 0, text, None)
+
+
+def _emit_subscription_rows(rng, s, period, sink, plans, new_plan, dg, t_dg, pcan, pslot, t_pc, wb, d2):
+    n = s.n
+    c, k = np.nonzero(s.has[:, :3])
+    _sub_rows(
+        sink,
+        s,
+        c,
+        k,
+        s.plan[c, k],
+        s.price[c, k],
+        "ACTIVE",
+        s.signup[c],
+        np.full(len(c), NULL),
+        None,
+        None,
+        None,
+        s.signup[c],
+        plans,
+    )
+    c = np.flatnonzero(dg)
+    _sub_rows(
+        sink,
+        s,
+        c,
+        np.zeros(len(c), dtype=int),
+        new_plan[c, 0],
+        s.price_after[c, 0],
+        "ACTIVE",
+        s.signup[c],
+        np.full(len(c), NULL),
+        None,
+        None,
+        None,
+        t_dg[c],
+        plans,
+    )
+    c = np.flatnonzero(pcan)
+    k = pslot[c]
+    code = pick(REASONS, rng.choice([0, 4, 7], len(c)))
+    _sub_rows(
+        sink,
+        s,
+        c,
+        k,
+        s.plan[c, k],
+        s.price[c, k],
+        "CANCELLED",
+        s.signup[c],
+        t_pc[c],
+        "VOL",
+        code,
+        None,
+        t_pc[c],
+        plans,
+    )
+    # the defection: every subscription still active is cancelled the same instant
+    defected = s.defected_at != NULL
+    still = s.has[:, :3] & (s.end[:, :3] >= s.defected_at[:, None]) & defected[:, None]
+    c, k = np.nonzero(still)
+    s.reason_code, s.reason_text = np.full(n, None, dtype=object), np.full(n, None, dtype=object)
+    dc = np.flatnonzero(defected)
+    s.reason_code[dc], s.reason_text[dc] = _reason_capture(rng, s.reason[dc])
+    plan_now = np.where(s.change_at[c, k] <= s.defected_at[c], new_plan[c, k], s.plan[c, k])
+    price_now = np.where(s.change_at[c, k] <= s.defected_at[c], s.price_after[c, k], s.price[c, k])
+    _sub_rows(
+        sink,
+        s,
+        c,
+        k,
+        plan_now,
+        price_now,
+        "CANCELLED",
+        s.signup[c],
+        s.defected_at[c],
+        np.where(s.invol[c], "INVOL", "VOL"),
+        s.reason_code[c],
+        s.reason_text[c],
+        s.defected_at[c],
+        plans,
+    )
+    c = np.flatnonzero(wb)
+    three = np.full(len(c), 3)
+    _sub_rows(
+        sink,
+        s,
+        c,
+        three,
+        s.plan[c, 3],
+        s.price[c, 3],
+        "ACTIVE",
+        s.start[c, 3],
+        np.full(len(c), NULL),
+        None,
+        None,
+        None,
+        s.start[c, 3],
+        plans,
+    )
+    c = np.flatnonzero(d2 != NULL)
+    reason = rng.choice([0, 4], len(c))
+    s.wb_code = pick(REASONS, reason)
+    _sub_rows(
+        sink,
+        s,
+        c,
+        np.full(len(c), 3),
+        s.plan[c, 3],
+        s.price[c, 3],
+        "CANCELLED",
+        s.start[c, 3],
+        d2[c],
+        "VOL",
+        s.wb_code,
+        None,
+        d2[c],
+        plans,
+    )
+
+
+def _emit_customer_rows(rng, s, period, sink):
+    n = s.n
+    c = np.arange(n)
+    camp = pa.array(
+        np.where(
+            s.camp >= 0,
+            pick(
+                [f"CMP{i + 1:03d}" for i in range(max(s.camp.max(initial=0) + 1, 1))], np.maximum(s.camp, 0)
+            ),
+            None,
+        ),
+        pa.string(),
+    )
+    s.campaign_id = camp
+    email = s.crm_email
+    sink.emit(
+        "crm__customers",
+        c,
+        NULL,
+        s.signup,
+        customer_id=s.cid,
+        email=email,
+        full_name=s.name,
+        region=pick(REGIONS, s.region),
+        campaign_id=camp,
+        signed_up_at=s.signup,
+        marketing_opt_in=s.opt_in,
+        updated_at=s.signup,
+    )
+    later = s.signup + 7 * DAY
+    when = later + (rng.random(n) * np.maximum(period.te - later, 0)).astype(np.int64)
+    ch = np.flatnonzero((rng.random(n) < 0.3) & (when < period.te))
+    region = s.region.copy()
+    opt = s.opt_in.copy()
+    move = rng.random(n) < 0.5
+    region[move] = (region[move] + 1) % len(REGIONS)
+    opt[~move] = ~opt[~move]
+    sink.emit(
+        "crm__customers",
+        ch,
+        NULL,
+        when[ch],
+        customer_id=s.cid.take(ch),
+        email=email.take(ch),
+        full_name=s.name.take(ch),
+        region=pick(REGIONS, region[ch]),
+        campaign_id=camp.take(ch),
+        signed_up_at=s.signup[ch],
+        marketing_opt_in=opt[ch],
+        updated_at=when[ch],
+    )
+
+
+def _key_rows(s, dg, t_dg, plans, new_plan, wb, t_wb, d2, key):
+    c = np.flatnonzero(s.defected_at != NULL)
+    rows = [
+        dict(
+            cust=c,
+            episode=np.ones(len(c), dtype=int),
+            started=s.signup[c],
+            defected=s.defected_at[c],
+            type=np.where(s.invol[c], "involuntary", "voluntary"),
+            code=s.reason_code[c],
+        )
+    ]
+    c2 = np.flatnonzero(d2 != NULL)
+    rows.append(
+        dict(
+            cust=c2,
+            episode=np.full(len(c2), 2),
+            started=t_wb[c2],
+            defected=d2[c2],
+            type=np.full(len(c2), "voluntary", dtype=object),
+            code=s.wb_code,
+        )
+    )
+    key["defections"] = rows
+    c = np.flatnonzero(dg)
+    key["downgrades"] = dict(
+        cust=c,
+        sub=ids("S", s.sub_num[c, 0], 9),
+        at=t_dg[c],
+        from_plan=plans.code[s.plan[c, 0]],
+        to_plan=plans.code[new_plan[c, 0]],
+    )

@@ -1,0 +1,136 @@
+"""Column helpers: rows of one raw table for one chunk, kept as numpy / Arrow columns until written.
+
+Times are int64 seconds since the Unix epoch (UTC), dates int64 days since the epoch; NULL is the int64
+minimum. A row carries three hidden columns that decide whether and where it is written:
+`_cust` (customer index in the chunk, -1 for none), `_finish` (the end of the causal chain the row belongs
+to: the row is dropped when the customer defected before it; NULL = always kept) and `_t` (the instant the
+row happened: it is written in that day's folder, and not at all after the last day).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+NULL = np.iinfo(np.int64).min
+MINUTE, HOUR, DAY = 60, 3600, 86400
+WEEK = 7 * DAY
+
+
+def ids(prefix: str, nums, width: int) -> pa.Array:
+    """Zero-padded identifiers, e.g. ids("C", [7], 8) -> ["C00000007"]."""
+    digits = pc.utf8_lpad(pa.array(np.asarray(nums, dtype=np.int64)).cast(pa.string()), width, "0")
+    return pc.binary_join_element_wise(prefix, digits, "")
+
+
+def pick(values, idx) -> np.ndarray:
+    """values[idx] as an object array (vocabulary lookups for string columns)."""
+    return np.asarray(values, dtype=object)[np.asarray(idx)]
+
+
+def take(col, idx):
+    idx = np.asarray(idx, dtype=np.int64)
+    if isinstance(col, pa.Array | pa.ChunkedArray):
+        return col.take(pa.array(idx))
+    return np.asarray(col)[idx]
+
+
+def concat(cols: list):
+    if any(isinstance(c, pa.Array | pa.ChunkedArray) for c in cols):
+        parts = []
+        for c in cols:
+            if isinstance(c, pa.ChunkedArray):
+                parts.extend(c.chunks)
+            elif isinstance(c, pa.Array):
+                parts.append(c)
+            else:
+                parts.append(pa.array(c, type=pa.string()))
+        return pa.concat_arrays([p.cast(pa.string()) for p in parts])
+    return np.concatenate([np.asarray(c) for c in cols])
+
+
+class Rows:
+    """Rows of one table: named columns plus the hidden _cust, _finish, _t columns."""
+
+    def __init__(self, cols: dict, cust, finish, t):
+        n = len(t)
+        self.cols = {}
+        for k, v in cols.items():
+            if np.isscalar(v) or v is None:
+                v = np.full(n, v, dtype=object if (v is None or isinstance(v, str)) else type(v))
+            self.cols[k] = v
+        self.cust = np.broadcast_to(np.asarray(cust, dtype=np.int64), (n,)).copy()
+        self.finish = np.broadcast_to(np.asarray(finish, dtype=np.int64), (n,)).copy()
+        self.t = np.asarray(t, dtype=np.int64)
+        self.day = None  # export day index, set when the chunk is finalised
+        self.off = None  # UTC offset (minutes) per row, set by untidiness
+
+    def __len__(self):
+        return len(self.t)
+
+    def subset(self, idx) -> Rows:
+        out = Rows.__new__(Rows)
+        out.cols = {k: take(v, idx) for k, v in self.cols.items()}
+        out.cust, out.finish, out.t = self.cust[idx], self.finish[idx], self.t[idx]
+        out.day = None if self.day is None else self.day[idx]
+        out.off = None if self.off is None else self.off[idx]
+        return out
+
+    @staticmethod
+    def concat(parts: list[Rows]) -> Rows:
+        parts = [p for p in parts if len(p)]
+        if not parts:
+            return Rows({}, [], [], [])
+        names = list(parts[0].cols)
+        out = Rows.__new__(Rows)
+        out.cols = {}
+        for k in names:
+            out.cols[k] = concat(
+                [p.cols[k] if k in p.cols else np.full(len(p), None, dtype=object) for p in parts]
+            )
+        out.cust = np.concatenate([p.cust for p in parts])
+        out.finish = np.concatenate([p.finish for p in parts])
+        out.t = np.concatenate([p.t for p in parts])
+        out.day = None if parts[0].day is None else np.concatenate([p.day for p in parts])
+        out.off = None if parts[0].off is None else np.concatenate([p.off for p in parts])
+        return out
+
+
+class Sink:
+    """Collects the rows of every table and the planted poor experiences of one chunk."""
+
+    def __init__(self):
+        self.tables: dict[str, list[Rows]] = {}
+        self.poor: list[dict] = []
+
+    def emit(self, table: str, cust, finish, t, **cols) -> None:
+        self.tables.setdefault(table, []).append(Rows(cols, cust, finish, t))
+
+    def plant(self, rule_id: str, cust, t, table: str, evidence, finish, written) -> None:
+        """One planted poor experience per element; kept in the key iff its evidence row is written."""
+        cust = np.asarray(cust, dtype=np.int64)
+        if len(cust) == 0:
+            return
+        self.poor.append(
+            dict(
+                rule=rule_id,
+                cust=cust,
+                t=np.asarray(t, dtype=np.int64),
+                table=table,
+                evidence=evidence,
+                finish=np.asarray(finish, dtype=np.int64),
+                written=np.asarray(written, dtype=np.int64),
+            )
+        )
+
+    def poor_times(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(cust, t, finish, group) of every planted poor experience so far; group indexes self.poor."""
+        if not self.poor:
+            e = np.zeros(0, dtype=np.int64)
+            return e, e, e, e
+        cust = np.concatenate([p["cust"] for p in self.poor])
+        t = np.concatenate([p["t"] for p in self.poor])
+        fin = np.concatenate([np.maximum(p["finish"], p["written"]) for p in self.poor])
+        group = np.repeat(np.arange(len(self.poor)), [len(p["cust"]) for p in self.poor])
+        return cust, t, fin, group

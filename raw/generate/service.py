@@ -1,0 +1,453 @@
+"""Field service and care: installation visits, cases, contacts, repairs and the poor experiences in them."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pyarrow as pa
+
+from .config import SimulationConfig
+from .frame import DAY, HOUR, MINUTE, NULL, Sink, ids, pick
+from .sales import Period, next_invoice
+
+SLOTS = np.array([8, 12, 14]) * HOUR
+NOTE_TEXT = {
+    "OK": "Work done, customer happy.",
+    "MISSING_TOOL": "Could not finish: splicer not in van.",
+    "PROPERTY_DAMAGE": "Drilled through a pipe in the hallway.",
+}
+CASE_TYPES = ["SERVICE_FAULT", "BILLING_QUERY", "MOVING", "GENERAL"]
+CHANNELS = ["PHONE", "EMAIL", "CHAT", "SOCIAL"]
+APPT_WIDTH, CASE_WIDTH, CONTACT_WIDTH = 10, 10, 11
+
+
+def appt_ids(s, cust, k):
+    return ids("A", s.gid[cust] * 20 + k, APPT_WIDTH)
+
+
+def case_num(s, cust, k):
+    return s.gid[cust] * 40 + k
+
+
+def _visit(rng, n, wstart, late=None):
+    """Arrival and completion of a visit inside its 4-hour window (or late after it)."""
+    arrived = wstart + rng.integers(0, int(3.5 * HOUR), n)
+    if late is not None:
+        arrived = np.where(late, wstart + 4 * HOUR + rng.integers(30 * MINUTE, 180 * MINUTE, n), arrived)
+    return arrived, arrived + rng.integers(1 * HOUR, 3 * HOUR, n)
+
+
+def _emit_appts(
+    sink,
+    s,
+    cust,
+    aid,
+    atype,
+    prev,
+    booked,
+    wstart,
+    arrived,
+    completed,
+    status,
+    notes,
+    finish,
+    rng,
+    case_id=None,
+    sub_slot=0,
+):
+    n = len(cust)
+    written = np.where(completed != NULL, completed, wstart + 4 * HOUR)
+    sink.emit(
+        "crm__appointments",
+        cust,
+        finish,
+        written,
+        appointment_id=aid,
+        customer_id=s.cid.take(cust),
+        subscription_id=ids("S", s.sub_num[cust, sub_slot], 9),
+        case_id=case_id if case_id is not None else None,
+        appointment_type=atype,
+        previous_appointment_id=prev,
+        booked_at=booked,
+        window_start_at=wstart,
+        window_end_at=wstart + 4 * HOUR,
+        arrived_at=arrived,
+        completed_at=completed,
+        status=status,
+        technician_id=ids("T", rng.integers(1, 600, n), 4),
+        tech_note_codes=notes,
+        tech_notes=np.array([NOTE_TEXT.get(x) for x in notes], dtype=object) if n else notes,
+    )
+
+
+def installs(rng, s, period: Period, cfg: SimulationConfig, sink: Sink) -> SimpleNamespace:
+    """One INSTALL per customer, some planted poor; returns the completed visits (survey triggers)."""
+    n = s.n
+    cust = np.arange(n)
+    p = [cfg.late_arrival_rate, cfg.no_show_rate, cfg.missing_tool_rate, cfg.property_damage_rate]
+    kind = rng.choice(5, n, p=[1 - sum(p), *p])  # 0 normal, 1 late, 2 no-show, 3 missing tool, 4 damage
+    booked = s.signup + 10 * MINUTE
+    wstart = (s.signup // DAY + rng.integers(2, 8, n)) * DAY + rng.choice(SLOTS, n)
+    arrived, completed = _visit(rng, n, wstart, late=kind == 1)
+    noshow = kind == 2
+    arrived, completed = np.where(noshow, NULL, arrived), np.where(noshow, NULL, completed)
+    notes = pick(["OK", "OK", None, "MISSING_TOOL", "PROPERTY_DAMAGE"], kind)
+    aid = appt_ids(s, cust, 0)
+    # the second visit: a reschedule after a no-show, a follow-up after a missing tool
+    second = (kind == 2) | (kind == 3)
+    c2 = cust[second]
+    w2 = wstart[second] + rng.integers(2, 6, len(c2)) * DAY
+    w2 = np.where(kind[second] == 3, wstart[second] + rng.integers(2, 11, len(c2)) * DAY, w2)
+    a2, done2 = _visit(rng, len(c2), w2)
+    finish = np.where(noshow, wstart + 4 * HOUR, completed)
+    finish2 = done2
+    finish[second] = np.maximum(finish[second], finish2)
+    aid2 = appt_ids(s, c2, 1)
+    _emit_appts(
+        sink,
+        s,
+        cust,
+        aid,
+        "INSTALL",
+        None,
+        booked,
+        wstart,
+        arrived,
+        completed,
+        np.where(noshow, "NO_SHOW", "COMPLETED"),
+        notes,
+        finish,
+        rng,
+    )
+    _emit_appts(
+        sink,
+        s,
+        c2,
+        aid2,
+        np.where(kind[second] == 2, "INSTALL", "FOLLOW_UP"),
+        aid.take(c2),
+        wstart[second] + 5 * HOUR,
+        w2,
+        a2,
+        done2,
+        "COMPLETED",
+        np.full(len(c2), "OK", dtype=object),
+        finish[second],
+        rng,
+    )
+    for rule, k, at in [
+        ("late_arrival", 1, arrived),
+        ("no_show", 2, wstart + 4 * HOUR),
+        ("missing_tool", 3, arrived),
+        ("property_damage", 4, arrived),
+    ]:
+        m = kind == k
+        sink.plant(rule, cust[m], at[m], "crm__appointments", aid.filter(m), finish[m], at[m])
+    fu = kind[second] == 3
+    sink.plant(
+        "repeat_visit", c2[fu], w2[fu], "crm__appointments", aid2.filter(fu), finish[second][fu], w2[fu]
+    )
+    return SimpleNamespace(
+        cust=np.concatenate([cust[~noshow], c2]),
+        aid=[aid.filter(~noshow), aid2],
+        at=np.concatenate([completed[~noshow], done2]),
+        finish=np.concatenate([finish[~noshow], finish[second]]),
+        poor=np.concatenate([kind[~noshow] != 0, np.ones(len(c2), dtype=bool)]),
+    )
+
+
+def care(rng, s, period: Period, cfg: SimulationConfig, sink: Sink) -> SimpleNamespace:
+    """Cases with contacts and repairs; returns contacts (survey triggers) and visit fees for billing."""
+    kmax = min(15, int(np.ceil(period.days / 365 * cfg.cases_per_year * 3)) + 2)
+    gaps = 21 * DAY + rng.exponential(365 * DAY / cfg.cases_per_year, (s.n, kmax)).astype(np.int64)
+    times = s.signup[:, None] + 14 * DAY + np.cumsum(gaps, axis=1)
+    cust, k = np.nonzero(times < period.te - DAY)
+    n = len(cust)
+    opened = times[cust, k] // DAY * DAY + rng.integers(7 * HOUR, 22 * HOUR, n)
+    sf = cfg.service_fault_share
+    ctype = rng.choice(4, n, p=[sf, (1 - sf) * 0.45, (1 - sf) * 0.15, (1 - sf) * 0.4])
+    chan = rng.choice(4, n, p=[0.5, 0.2, 0.2, 0.1])
+    num = case_num(s, cust, k)
+    case_id = ids("K", num, CASE_WIDTH)
+    fault = ctype == 0
+
+    # first contact
+    long_wait = rng.random(n) < cfg.long_wait_rate
+    transfers = rng.random(n) < cfg.many_transfers_rate
+    promise = fault & (rng.random(n) < cfg.tech_promise_rate)
+    broken = promise & (rng.random(n) < cfg.broken_promise_rate)
+    due = (opened // DAY + 1) * DAY + 18 * HOUR
+    repair = fault & (promise | (rng.random(n) < cfg.repair_rate))
+    day_off = np.where(promise, np.where(broken, rng.integers(3, 8, n), 1), rng.integers(2, 7, n))
+    rstart = (opened // DAY + day_off) * DAY + rng.choice(SLOTS, n)
+    rarr, rdone = _visit(rng, n, rstart)
+
+    # visit fee on a customer's first repair, quoted in the first contact or not quoted at all
+    fee = np.zeros(n, dtype=bool)
+    rep_idx = np.flatnonzero(repair)
+    _, first_rep = np.unique(cust[rep_idx], return_index=True)
+    cand = rep_idx[first_rep]
+    fee[cand] = rng.random(len(cand)) < cfg.visit_fee_rate
+    unquoted = fee & (promise | (rng.random(n) < cfg.unquoted_fee_rate))
+    fee_j = np.full(n, -1)
+    fee_j[fee] = next_invoice(s, cust[fee], rdone[fee])
+    fee_t = np.where(fee_j >= 0, s.inv_t[cust, np.maximum(fee_j, 0)], NULL)
+    # second contact: a planted repeat within days, or a normal one more than a week later
+    rep_contact = rng.random(n) < cfg.repeat_contact_rate
+    second = rep_contact | (rng.random(n) < cfg.normal_second_contact_rate)
+    t2 = np.where(
+        rep_contact,
+        opened + DAY + rng.integers(0, 5 * DAY, n),
+        opened + 8 * DAY + rng.integers(0, 12 * DAY, n),
+    )
+    finish = np.maximum.reduce([opened, np.where(second, t2, opened), np.where(repair, rdone, opened)])
+    ok = finish < period.te  # a chain that cannot finish inside the period is not simulated at all
+    finish = np.where(ok, finish, period.te + DAY)
+    # a quote only counts within 30 days before the invoice: no fee when the invoice is later than that;
+    # and the fee is billed only after the case's chain is over, so the quote is always exported with it
+    fee &= (fee_j >= 0) & (unquoted | (fee_t - opened <= 29 * DAY)) & (finish < fee_t)
+    quoted = fee & ~unquoted
+    unquoted &= fee
+
+    c1 = ids("CT", num * 3, CONTACT_WIDTH)
+    c2i = np.flatnonzero(second)
+    c2 = ids("CT", num[c2i] * 3 + 1, CONTACT_WIDTH)
+    promise_code = np.where(promise, "TECH_NEXT_DAY", np.where(quoted, "FEE_QUOTED", None))
+    callback = (promise_code == None) & (rng.random(n) < 0.05)  # noqa: E711
+    promise_code = np.where(callback, "CALLBACK", promise_code)
+    wait1 = np.where(long_wait, rng.integers(1000, 3601, n), rng.integers(10, 590, n))
+    tr1 = np.where(transfers, rng.integers(2, 5, n), rng.integers(0, 2, n))
+    all_c = np.concatenate([np.arange(n), c2i])
+    sink.emit(
+        "crm__contacts",
+        np.concatenate([cust, cust[c2i]]),
+        finish[all_c],
+        np.concatenate([opened, t2[c2i]]),
+        contact_id=pa.concat_arrays([c1, c2]),
+        case_id=case_id.take(all_c),
+        customer_id=s.cid.take(cust[all_c]),
+        channel=pick(CHANNELS, chan[all_c]),
+        contact_at=np.concatenate([opened, t2[c2i]]),
+        wait_seconds=np.concatenate([wait1, rng.integers(10, 590, len(c2i))]),
+        handle_seconds=rng.integers(120, 1800, len(all_c)),
+        transfer_count=np.concatenate([tr1, rng.integers(0, 2, len(c2i))]),
+        agent_id=ids("AG", rng.integers(1, 900, len(all_c)), 4),
+        promise_code=np.concatenate([promise_code, np.full(len(c2i), None, dtype=object)]),
+        promise_due_at=np.concatenate(
+            [np.where(promise, due, np.where(callback, opened + DAY, NULL)), np.full(len(c2i), NULL)]
+        ),
+        quoted_amount_minor=np.concatenate(
+            [np.where(quoted, cfg.visit_fee_minor, NULL), np.full(len(c2i), NULL)]
+        ),
+    )
+    # case versions: opened, then closed
+    closed = finish + rng.integers(2 * HOUR, 3 * DAY, n)
+    res = pick(["RESOLVED", "UNRESOLVED", "CREDITED"], rng.choice(3, n, p=[0.8, 0.15, 0.05]))
+    _emit_cases(
+        sink, s, cust, case_id, pick(CASE_TYPES, ctype), pick(CHANNELS, chan), opened, closed, res, finish
+    )
+    ri = np.flatnonzero(repair)
+    _emit_appts(
+        sink,
+        s,
+        cust[ri],
+        appt_ids(s, cust[ri], 2 + k[ri]),
+        "REPAIR",
+        None,
+        opened[ri] + HOUR,
+        rstart[ri],
+        rarr[ri],
+        rdone[ri],
+        "COMPLETED",
+        np.full(len(ri), "OK", dtype=object),
+        finish[ri],
+        rng,
+        case_id=case_id.take(ri),
+    )
+
+    sink.plant(
+        "service_fault",
+        cust[fault],
+        opened[fault],
+        "crm__cases",
+        case_id.filter(fault),
+        finish[fault],
+        opened[fault],
+    )
+    sink.plant(
+        "long_wait",
+        cust[long_wait],
+        opened[long_wait],
+        "crm__contacts",
+        c1.filter(long_wait),
+        finish[long_wait],
+        opened[long_wait],
+    )
+    sink.plant(
+        "many_transfers",
+        cust[transfers],
+        opened[transfers],
+        "crm__contacts",
+        c1.filter(transfers),
+        finish[transfers],
+        opened[transfers],
+    )
+    rc = rep_contact[c2i]
+    sink.plant(
+        "repeat_contact",
+        cust[c2i][rc],
+        t2[c2i][rc],
+        "crm__contacts",
+        c2.filter(rc),
+        finish[c2i][rc],
+        t2[c2i][rc],
+    )
+    sink.plant(
+        "broken_promise",
+        cust[broken],
+        due[broken],
+        "crm__contacts",
+        c1.filter(broken),
+        finish[broken],
+        opened[broken],
+    )
+    fee_line = ids("L", s.inv_num[cust[fee], fee_j[fee]] * 16 + 8, 13)
+    uq = unquoted[fee]
+    sink.plant(
+        "unquoted_fee",
+        cust[fee][uq],
+        fee_t[fee][uq],
+        "billing__invoice_lines",
+        fee_line.filter(uq),
+        np.maximum(fee_t[fee][uq], finish[fee][uq]),
+        fee_t[fee][uq],
+    )
+
+    poor1 = long_wait | transfers | broken
+    visits = SimpleNamespace(
+        cust=cust[ri],
+        aid=[appt_ids(s, cust[ri], 2 + k[ri])],
+        at=rdone[ri],
+        finish=finish[ri],
+        poor=broken[ri],
+    )
+    contacts = SimpleNamespace(
+        cust=np.concatenate([cust, cust[c2i]]),
+        cid=[c1, c2],
+        at=np.concatenate([opened, t2[c2i]]),
+        finish=finish[all_c],
+        poor=np.concatenate([poor1, rc]),
+    )
+    fees = SimpleNamespace(cust=cust[fee], j=fee_j[fee], finish=finish[fee])
+    return SimpleNamespace(visits=visits, contacts=contacts, fees=fees)
+
+
+def _emit_cases(sink, s, cust, case_id, ctype, chan, opened, closed, res, finish):
+    """A case is exported when opened and again when closed (if it closes inside the period)."""
+    n = len(cust)
+    sink.emit(
+        "crm__cases",
+        cust,
+        finish,
+        opened,
+        case_id=case_id,
+        customer_id=s.cid.take(cust),
+        case_type=ctype,
+        channel=chan,
+        opened_at=opened,
+        closed_at=np.full(n, NULL),
+        resolution_code=None,
+        updated_at=opened,
+    )
+    sink.emit(
+        "crm__cases",
+        cust,
+        finish,
+        closed,
+        case_id=case_id,
+        customer_id=s.cid.take(cust),
+        case_type=ctype,
+        channel=chan,
+        opened_at=opened,
+        closed_at=closed,
+        resolution_code=res,
+        updated_at=closed,
+    )
+
+
+def complaints(rng, s, period: Period, cfg: SimulationConfig, sink: Sink) -> SimpleNamespace:
+    """Some poor experiences make the customer complain: a COMPLAINT case, well handled or not."""
+    pcust, pt, pfin, _ = sink.poor_times()
+    m = rng.random(len(pcust)) < cfg.complaint_rate
+    cust, t, fin = pcust[m], pt[m], pfin[m]
+    order = np.lexsort((t, cust))
+    cust, t, fin = cust[order], t[order], fin[order]
+    # rank of each complaint within its customer, for a stable case number
+    start = np.r_[0, np.flatnonzero(np.diff(cust)) + 1]
+    rank = np.arange(len(cust)) - np.repeat(start, np.diff(np.r_[start, len(cust)]))
+    keep = rank < 20
+    cust, t, fin, rank = cust[keep], t[keep], fin[keep], rank[keep]
+    n = len(cust)
+    opened = t + rng.integers(1 * HOUR, 3 * DAY, n)
+    well = rng.random(n) < cfg.complaint_handled_well_rate
+    late_close = rng.random(n) < 0.5
+    closed = np.where(
+        well,
+        opened + rng.integers(12 * HOUR, int(6.5 * DAY), n),
+        opened + np.where(late_close, rng.integers(8 * DAY, 20 * DAY, n), rng.integers(2 * DAY, 10 * DAY, n)),
+    )
+    res = np.where(
+        well,
+        pick(["RESOLVED", "CREDITED"], (rng.random(n) < 0.3).astype(int)),
+        np.where(late_close, "RESOLVED", "UNRESOLVED"),
+    )
+    finish = np.maximum(fin, opened)
+    finish = np.where(finish < period.te, finish, period.te + DAY)
+    num = case_num(s, cust, 20 + rank)
+    case_id = ids("K", num, CASE_WIDTH)
+    chan = pick(CHANNELS, rng.choice(4, n, p=[0.4, 0.25, 0.15, 0.2]))
+    _emit_cases(sink, s, cust, case_id, "COMPLAINT", chan, opened, closed, res, finish)
+    sink.emit(
+        "crm__contacts",
+        cust,
+        finish,
+        opened,
+        contact_id=ids("CT", num * 3, CONTACT_WIDTH),
+        case_id=case_id,
+        customer_id=s.cid.take(cust),
+        channel=chan,
+        contact_at=opened,
+        wait_seconds=rng.integers(10, 590, n),
+        handle_seconds=rng.integers(120, 1800, n),
+        transfer_count=rng.integers(0, 2, n),
+        agent_id=ids("AG", rng.integers(1, 900, n), 4),
+        promise_code=None,
+        promise_due_at=np.full(n, NULL),
+        quoted_amount_minor=np.full(n, NULL),
+    )
+    credited = res == "CREDITED"
+    ci = np.flatnonzero(credited)
+    sink.emit(
+        "billing__adjustments",
+        cust[ci],
+        finish[ci],
+        closed[ci],
+        adjustment_id=ids("ADJ", num[ci], CASE_WIDTH),
+        account_number=s.account.take(cust[ci]),
+        invoice_id=None,
+        created_at=closed[ci],
+        amount_minor=-rng.integers(500, 3000, len(ci)),
+        currency="EUR",
+        reason_code="COMPLAINT_CREDIT",
+    )
+    handled = well & (closed < period.te)
+    return SimpleNamespace(
+        cust=cust,
+        case_id=case_id,
+        opened=opened,
+        closed=closed,
+        well=well,
+        handled_written=handled,
+        finish=finish,
+    )
