@@ -1,0 +1,1 @@
+"""GX suites, one per table: expectations/suites/<layer>/<table>.py."""

@@ -1,0 +1,1 @@
+"""GX suites of the raw layer, one module per table (the module name is the table name)."""

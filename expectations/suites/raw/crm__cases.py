@@ -1,0 +1,36 @@
+"""GX suite for raw.crm__cases: a case closes after it opens."""
+
+import great_expectations.expectations as gxe
+
+from expectations.suite import ERROR, WARNING, Batch, Suite, SuiteContext
+from expectations.suites.raw._contract import raw_suite, rows
+
+
+def build(ctx: SuiteContext) -> Suite:
+    """Contract checks plus closed after opened and case types known."""
+    return raw_suite(
+        "crm__cases",
+        ctx,
+        [
+            Batch(
+                name="rows",
+                sql=rows("opened_at, closed_at, case_type"),
+                expectations=[
+                    gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+                        column_A="closed_at",
+                        column_B="opened_at",
+                        or_equal=True,
+                        ignore_row_if="either_value_is_missing",
+                        mostly=0.99,
+                        severity=ERROR,
+                    ),
+                    gxe.ExpectColumnValuesToBeInSet(
+                        column="case_type",
+                        value_set=["SERVICE_FAULT", "BILLING_QUERY", "COMPLAINT", "MOVING", "GENERAL"],
+                        mostly=0.95,
+                        severity=WARNING,
+                    ),
+                ],
+            )
+        ],
+    )

@@ -1,0 +1,27 @@
+"""GX suite for raw.survey__invitations: triggers are known kinds."""
+
+import great_expectations.expectations as gxe
+
+from expectations.suite import WARNING, Batch, Suite, SuiteContext
+from expectations.suites.raw._contract import raw_suite, rows
+
+
+def build(ctx: SuiteContext) -> Suite:
+    """Contract checks plus trigger types known."""
+    return raw_suite(
+        "survey__invitations",
+        ctx,
+        [
+            Batch(
+                name="rows",
+                sql=rows("trigger_type"),
+                expectations=[
+                    gxe.ExpectColumnValuesToBeInSet(
+                        column="trigger_type",
+                        value_set=["CONTACT", "APPOINTMENT", "RELATIONSHIP"],
+                        severity=WARNING,
+                    )
+                ],
+            )
+        ],
+    )

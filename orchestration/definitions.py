@@ -1,0 +1,26 @@
+"""The code location, loaded by `dagster dev` (pyproject.toml [tool.dagster]) and orchestration.run."""
+
+import dagster as dg
+
+from orchestration.alerts import build_run_failure_sensor
+from orchestration.dbt_assets import warehouse_dbt_assets
+from orchestration.jobs import (
+    build_after_raw_load,
+    build_job,
+    daily_schedule,
+    new_export_day_sensor,
+    raw_load_job,
+)
+from orchestration.model_gates import model_gates
+from orchestration.publish_asset import published_marts
+from orchestration.raw_assets import raw_exports
+from orchestration.resources import build_resources
+
+defs = dg.Definitions(
+    assets=[raw_exports, warehouse_dbt_assets, published_marts],
+    asset_checks=model_gates,
+    jobs=[raw_load_job, build_job],
+    schedules=[daily_schedule],
+    sensors=[new_export_day_sensor, build_after_raw_load, build_run_failure_sensor()],
+    resources=build_resources(),
+)

@@ -1,0 +1,65 @@
+"""The dbt project as Dagster sees it: one DbtProject at the repo root (Dagster's dbt examples layout).
+
+DBT_TARGET_PATH (default `target`) lets tests parse into a temporary folder instead of the repo's target/.
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from dagster_dbt import DbtProject
+
+from orchestration.settings import REPO_ROOT
+
+
+def dbt_executable() -> str:
+    """The dbt beside the running interpreter (the venv is often not activated), else the one on PATH."""
+    candidate = Path(sys.executable).with_name("dbt")
+    return str(candidate) if candidate.exists() else (shutil.which("dbt") or "dbt")
+
+
+dbt_project = DbtProject(
+    project_dir=REPO_ROOT,
+    profiles_dir=REPO_ROOT,
+    target_path=os.environ.get("DBT_TARGET_PATH", "target"),
+)
+_DBT_INPUTS = ("dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "tests/dbt")
+
+
+def manifest_is_stale() -> bool:
+    """True when the manifest is missing or older than any file dbt parses.
+
+    A stale manifest makes dagster-dbt fail on nodes it does not know (a test added since the last parse).
+    """
+    if not dbt_project.manifest_path.exists():
+        return True
+    built = dbt_project.manifest_path.stat().st_mtime
+    for name in _DBT_INPUTS:
+        path = REPO_ROOT / name
+        files = [path] if path.is_file() else path.rglob("*") if path.is_dir() else []
+        if any(f.stat().st_mtime > built for f in files if f.is_file()):
+            return True
+    return False
+
+
+# Under `dagster dev` the manifest is re-parsed at every load so model edits show up at once.
+dbt_project.prepare_if_dev()
+# Elsewhere (python -m orchestration.run, tests, a fresh clone) parse when the project changed since.
+if manifest_is_stale():
+    subprocess.run(
+        [
+            dbt_executable(),
+            "parse",
+            "--quiet",
+            "--project-dir",
+            str(REPO_ROOT),
+            "--profiles-dir",
+            str(REPO_ROOT),
+            "--target-path",
+            str(dbt_project.target_path),
+        ],
+        cwd=REPO_ROOT,
+        check=True,
+    )

@@ -1,0 +1,47 @@
+"""Deployment settings from environment variables, each with a working default relative to the repo root.
+
+Read at call time (not import time) so tests and `python -m orchestration.run` can point them elsewhere.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def _path(var: str, default: str) -> Path:
+    value = Path(os.environ.get(var, default))
+    return value if value.is_absolute() else REPO_ROOT / value
+
+
+def warehouse_path() -> Path:
+    """The writer's DuckDB file (WAREHOUSE_PATH, default data/warehouse.duckdb); dbt reads it too."""
+    return _path("WAREHOUSE_PATH", "data/warehouse.duckdb")
+
+
+def exports_dir() -> Path:
+    """Folder of YYYY-MM-DD export day folders (EXPORTS_DIR, default data/exports)."""
+    return _path("EXPORTS_DIR", "data/exports")
+
+
+def serving_dir() -> Path:
+    """Where readers find the published marts (SERVING_DIR, default data/serving)."""
+    return _path("SERVING_DIR", "data/serving")
+
+
+def alerts_path() -> Path:
+    """File the run-failure sensor appends alerts to (ALERTS_PATH, default data/alerts.log)."""
+    return _path("ALERTS_PATH", "data/alerts.log")
+
+
+def gx_dir() -> Path:
+    """GX file context holding validation results and data docs (GX_DIR, default data/gx; ignored by git)."""
+    return _path("GX_DIR", "data/gx")
+
+
+def partitions_start_date() -> date:
+    """First export day of the daily partitions (PARTITIONS_START_DATE, default 2024-01-01)."""
+    return date.fromisoformat(os.environ.get("PARTITIONS_START_DATE", "2024-01-01"))

@@ -1,0 +1,220 @@
+"""The whole job on a small generated company: load, build, gate, publish; then a bad day is stopped.
+
+Runs in process against an ephemeral Dagster instance (the persistent one is for `make demo`), with every
+path in a temporary folder.
+"""
+
+import json
+import shutil
+import subprocess
+import sys
+import textwrap
+import time
+from datetime import date
+
+import dagster as dg
+import duckdb
+import great_expectations.expectations as gxe
+import pytest
+
+from expectations.suite import ERROR, Batch, Suite
+from orchestration.dbt_assets import model_asset_keys
+from orchestration.gx_gate import BLOCKING_CHECK
+from orchestration.publication import current_version
+from orchestration.raw_assets import raw_asset_keys
+from orchestration.run import run_warehouse
+from raw.load import available_export_dates
+
+pytestmark = pytest.mark.slow
+
+CUSTOMERS, DAYS, SEED = 600, 120, 11
+HELD_BACK_DAYS = 7
+
+READER = textwrap.dedent("""
+    import json, sys, time, pathlib, duckdb
+    serving, out, stop = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2]), pathlib.Path(sys.argv[3])
+    seen = []
+    while not stop.exists():
+        try:
+            con = duckdb.connect(str(serving / "marts.duckdb"), read_only=True)
+            rows = con.execute("select count(*) from marts.dim_customers").fetchone()[0]
+            con.close()
+            seen.append({"ok": True, "rows": rows, "version": (serving / "parquet").resolve().name})
+        except Exception as exc:
+            seen.append({"ok": False, "error": repr(exc)})
+        time.sleep(0.2)
+    out.write_text(json.dumps(seen))
+""")
+
+
+@pytest.fixture(scope="module")
+def published_company(tmp_path_factory):
+    """A company whose first days were loaded, built and published; the last days are held back."""
+    from raw.generate import generate_company
+
+    root = tmp_path_factory.mktemp("e2e")
+    exports, held = root / "exports", root / "held_back"
+    generate_company(
+        out_dir=exports,
+        answer_key_dir=root / "answer_key",
+        customers=CUSTOMERS,
+        days=DAYS,
+        seed=SEED,
+        start_date=date(2024, 1, 1),
+        progress=False,
+    )
+    days = available_export_dates(exports)
+    held.mkdir()
+    for day in days[-HELD_BACK_DAYS:]:
+        shutil.move(exports / day.isoformat(), held / day.isoformat())
+    env = {
+        "WAREHOUSE_PATH": root / "warehouse.duckdb",
+        "EXPORTS_DIR": exports,
+        "SERVING_DIR": root / "serving",
+        "ALERTS_PATH": root / "alerts.log",
+        "GX_DIR": root / "gx",
+    }
+    with pytest.MonkeyPatch.context() as mp:
+        for var, value in env.items():
+            mp.setenv(var, str(value))
+        instance = dg.DagsterInstance.ephemeral()
+        started = time.monotonic()
+        results = run_warehouse(days[0], days[-HELD_BACK_DAYS - 1], instance=instance)
+        elapsed = time.monotonic() - started
+        yield {
+            "root": root,
+            "held": held,
+            "results": results,
+            "instance": instance,
+            "elapsed": elapsed,
+            **env,
+        }
+
+
+def _check_results(result):
+    return {(e.asset_key, e.check_name): e for e in result.get_asset_check_evaluations()}
+
+
+def test_full_run_succeeds_and_publishes_every_mart(published_company):
+    load, build = published_company["results"]
+    assert load.success and build.success
+    serving = published_company["SERVING_DIR"]
+    con = duckdb.connect(str(serving / "marts.duckdb"), read_only=True)
+    published = {
+        r[0]
+        for r in con.execute(
+            "select table_name from duckdb_tables() where database_name = 'marts'"
+        ).fetchall()
+    }
+    assert set(model_asset_keys("marts")) <= published
+    assert con.execute("select count(*) from marts.dim_customers").fetchone()[0] > 0
+    con.close()
+    assert current_version(serving) is not None
+    for (key, name), evaluation in {**_check_results(load), **_check_results(build)}.items():
+        if name == BLOCKING_CHECK:
+            assert evaluation.passed, f"{key.to_user_string()} {name}: {evaluation.metadata}"
+    print(f"first load + build + publish took {published_company['elapsed']:.0f}s")
+
+
+def _plant_duplicated_invoices(held, exports):
+    """Copy the held-back day with the most invoices into exports, every invoice line delivered twice."""
+
+    def invoice_rows(day_dir):
+        path = day_dir / "billing__invoices.csv"
+        return len(path.read_text().splitlines()) - 1 if path.exists() else 0
+
+    day_dir = max(sorted(held.iterdir()), key=invoice_rows)
+    assert invoice_rows(day_dir) >= 10, "no held-back day with enough invoices to plant"
+    target = exports / day_dir.name
+    shutil.copytree(day_dir, target)
+    header, *lines = (target / "billing__invoices.csv").read_text().splitlines()
+    (target / "billing__invoices.csv").write_text("\n".join([header, *lines, *lines]) + "\n")
+    return date.fromisoformat(day_dir.name)
+
+
+def _start_reader(root):
+    out, stop = root / "reader.json", root / "reader.stop"
+    proc = subprocess.Popen([sys.executable, "-c", READER, str(root / "serving"), str(out), str(stop)])
+    time.sleep(1.0)
+    return proc, out, stop
+
+
+def _stop_reader(proc, out, stop):
+    stop.touch()
+    proc.wait(timeout=60)
+    stop.unlink()
+    return json.loads(out.read_text())
+
+
+def test_a_day_delivering_every_invoice_twice_is_stopped_and_the_publication_survives(published_company):
+    root, serving = published_company["root"], published_company["SERVING_DIR"]
+    before_version = current_version(serving)
+    con = duckdb.connect(str(serving / "marts.duckdb"), read_only=True)
+    before_rows = con.execute("select count(*) from marts.dim_customers").fetchone()[0]
+    con.close()
+    bad_day = _plant_duplicated_invoices(published_company["held"], published_company["EXPORTS_DIR"])
+
+    proc, out, stop = _start_reader(root)
+    with pytest.MonkeyPatch.context() as mp:
+        for var in ("WAREHOUSE_PATH", "EXPORTS_DIR", "SERVING_DIR", "ALERTS_PATH", "GX_DIR"):
+            mp.setenv(var, str(published_company[var]))
+        results = run_warehouse(bad_day, bad_day, instance=published_company["instance"])
+    seen = _stop_reader(proc, out, stop)
+
+    [load] = results  # the build never starts after a failed load
+    assert not load.success
+    checks = _check_results(load)
+    invoices = raw_asset_keys()["billing__invoices"]
+    assert checks[(invoices, BLOCKING_CHECK)].passed is False
+    failed = checks[(invoices, BLOCKING_CHECK)].metadata["failed_expectations"].value
+    assert any("duplicate_deliveries" in f for f in failed), failed
+    others = [k for (k, name), e in checks.items() if name == BLOCKING_CHECK and not e.passed]
+    assert others == [invoices]
+
+    assert current_version(serving) == before_version
+    assert seen and all(s["ok"] for s in seen), [s for s in seen if not s["ok"]][:3]
+    assert {s["rows"] for s in seen} == {before_rows}
+    assert {s["version"] for s in seen} == {before_version}
+
+
+def test_a_failing_blocking_mart_gate_skips_publish(published_company, monkeypatch):
+    serving = published_company["SERVING_DIR"]
+    before_version = current_version(serving)
+    for var in ("WAREHOUSE_PATH", "EXPORTS_DIR", "SERVING_DIR", "ALERTS_PATH", "GX_DIR"):
+        monkeypatch.setenv(var, str(published_company[var]))
+
+    real_build_suite = __import__("orchestration.gx_gate", fromlist=["build_suite"]).build_suite
+
+    def build_suite(layer, name, ctx):
+        if name != "fct_defections":
+            return real_build_suite(layer, name, ctx)
+        # A rule every real defection breaks: no defection may exist at all.
+        return Suite(
+            name,
+            layer,
+            [
+                Batch(
+                    "planted",
+                    "select count(*) as defections from {relation}",
+                    [gxe.ExpectColumnValuesToBeBetween(column="defections", max_value=0, severity=ERROR)],
+                )
+            ],
+        )
+
+    monkeypatch.setattr("orchestration.gx_gate.build_suite", build_suite)
+    from orchestration.definitions import defs
+
+    proc, out, stop = _start_reader(published_company["root"])
+    build = defs.resolve_job_def("build_job").execute_in_process(
+        instance=published_company["instance"], raise_on_error=False
+    )
+    seen = _stop_reader(proc, out, stop)
+
+    assert not build.success
+    defections = model_asset_keys("marts")["fct_defections"]
+    assert _check_results(build)[(defections, BLOCKING_CHECK)].passed is False
+    assert not [
+        e for e in build.get_asset_materialization_events() if e.asset_key == dg.AssetKey("published_marts")
+    ]
+    assert current_version(serving) == before_version
+    assert seen and all(s["ok"] for s in seen)
