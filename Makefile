@@ -35,7 +35,7 @@ dev: setup ## Start the Dagster UI (dagster dev) on http://127.0.0.1:3000
 	$(BIN)/dagster dev
 
 bench: setup ## Run the benchmarks
-	$(BIN)/python -m benchmarks
+	$(BIN)/python -m benchmarks.bench --customers 10000,100000 --days 730
 
 lint: setup ## ruff check and format check
 	$(BIN)/ruff check .

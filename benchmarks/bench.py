@@ -1,0 +1,374 @@
+"""Benchmark the warehouse stage by stage, at several company sizes, on this machine.
+
+    python -m benchmarks.bench --customers 10000,100000 --days 730
+
+For each size it generates a company, then runs each stage of the main job as its own process and records
+wall time, peak memory (RSS summed over the process tree, sampled) and raw rows per second:
+generate, load, dbt build, GX checks, publish. It also measures
+- the floor: the SQL dbt compiled, run as one script straight in DuckDB (no dbt, no orchestration);
+- one more day: the last export day held back, loaded and built incrementally after the full build;
+- readers during a build: latency of a BI query on the published marts while the next build runs.
+Results go to a JSON file and a Markdown table (BENCHMARKS.md by default). Timings are figures, not tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import duckdb
+import psutil
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+START_DATE = date(2024, 1, 1)
+
+
+@dataclass
+class StageResult:
+    stage: str
+    seconds: float
+    peak_rss_mb: float
+    rows: int | None = None
+    rows_per_second: float | None = None
+    note: str = ""
+
+
+@dataclass
+class SizeResult:
+    customers: int
+    days: int
+    raw_rows: int = 0
+    export_mb: float = 0.0
+    stages: list[StageResult] = field(default_factory=list)
+    figures: dict = field(default_factory=dict)
+
+
+def _bin(name: str) -> str:
+    candidate = Path(sys.executable).with_name(name)
+    return str(candidate) if candidate.exists() else name
+
+
+def run_stage(stage: str, cmd: list[str], env: dict, rows: int | None = None, note: str = "") -> StageResult:
+    """Run `cmd` as a child process; sample the RSS of its whole process tree until it exits."""
+    started = time.perf_counter()
+    proc = psutil.Popen(
+        cmd, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    peak = 0
+    output: list[str] = []
+    reader = threading.Thread(target=lambda: output.extend(proc.stdout), daemon=True)
+    reader.start()
+    while proc.poll() is None:
+        try:
+            tree = [proc, *proc.children(recursive=True)]
+            peak = max(peak, sum(p.memory_info().rss for p in tree if p.is_running()))
+        except psutil.Error:
+            pass
+        time.sleep(0.05)
+    reader.join()
+    seconds = time.perf_counter() - started
+    if proc.returncode != 0:
+        tail = "".join(output[-40:])
+        raise RuntimeError(f"stage {stage} failed ({proc.returncode}): {' '.join(cmd)}\n{tail}")
+    rps = rows / seconds if rows and seconds > 0 else None
+    return StageResult(stage, round(seconds, 2), round(peak / 2**20, 1), rows, rps and round(rps), note)
+
+
+def dbt_cmd(args: list[str], work: Path) -> list[str]:
+    return [
+        _bin("dbt"),
+        *args,
+        "--project-dir",
+        str(REPO_ROOT),
+        "--profiles-dir",
+        str(REPO_ROOT),
+        "--target-path",
+        str(work / "target"),
+        "--log-path",
+        str(work / "logs"),
+    ]
+
+
+def raw_row_count(warehouse: Path) -> int:
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return con.execute("select coalesce(sum(rows_delivered), 0) from raw.load_audit").fetchone()[0]
+    finally:
+        con.close()
+
+
+def floor_script(manifest_path: Path) -> str:
+    """Every model's compiled SQL as create statements in dependency order: dbt's work, minus dbt."""
+    manifest = json.loads(manifest_path.read_text())
+    nodes = {k: v for k, v in manifest["nodes"].items() if v["resource_type"] in ("model", "seed")}
+    order: list[str] = []
+    seen: set[str] = set()
+
+    def visit(node_id: str) -> None:
+        if node_id in seen or node_id not in nodes:
+            return
+        seen.add(node_id)
+        for parent in nodes[node_id].get("depends_on", {}).get("nodes", []):
+            visit(parent)
+        order.append(node_id)
+
+    for node_id in sorted(nodes):
+        visit(node_id)
+    models = [nodes[n] for n in order if nodes[n]["resource_type"] == "model"]  # seeds stay as built
+    schemas = sorted({m["schema"] for m in models})
+    statements = [f'drop schema if exists "{s}" cascade; create schema "{s}";' for s in schemas]
+    for node in models:
+        kind = "view" if node["config"]["materialized"] in ("view", "ephemeral") else "table"
+        relation = f'"{node["schema"]}"."{node["alias"]}"'
+        statements.append(f"create {kind} {relation} as {node['compiled_code']};")
+    return "\n".join(statements)
+
+
+def reader_probe(
+    serving_file: Path, stop: threading.Event, latencies: list[float], errors: list[str]
+) -> None:
+    """What a BI tool does: open the published file read-only and query a mart, again and again."""
+    while not stop.is_set():
+        started = time.perf_counter()
+        try:
+            con = duckdb.connect(str(serving_file), read_only=True)
+            con.execute("select status, count(*) from marts.dim_customers group by status").fetchall()
+            con.close()
+            latencies.append(time.perf_counter() - started)
+        except Exception as exc:  # every failure is a finding, recorded with its message
+            errors.append(f"{type(exc).__name__}: {exc}")
+        time.sleep(0.2)
+
+
+def bench_size(customers: int, days: int, seed: int, work_root: Path) -> SizeResult:
+    work = work_root / f"c{customers}_d{days}"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    exports, key, warehouse, serving = (
+        work / "exports",
+        work / "answer_key",
+        work / "warehouse.duckdb",
+        work / "serving",
+    )
+    env = {
+        **os.environ,
+        "WAREHOUSE_PATH": str(warehouse),
+        "SERVING_DIR": str(serving),
+        "EXPORTS_DIR": str(exports),
+        "GX_DIR": str(work / "gx"),
+    }
+    py = sys.executable
+    result = SizeResult(customers, days)
+    last_day = START_DATE + timedelta(days=days - 1)
+    all_but_last = [str(START_DATE + timedelta(days=i)) for i in range(days - 1)]
+
+    def stage(name, cmd, rows=None, note=""):
+        res = run_stage(name, cmd, env, rows, note)
+        result.stages.append(res)
+        print(
+            f"  {name:<22} {res.seconds:>9.2f} s  peak {res.peak_rss_mb:>8.1f} MB"
+            + (f"  {res.rows_per_second:>12,} rows/s" if res.rows_per_second else ""),
+            flush=True,
+        )
+        return res
+
+    print(f"== {customers:,} customers x {days} days", flush=True)
+    stage(
+        "generate",
+        [
+            py,
+            "-m",
+            "raw.generate",
+            "--customers",
+            str(customers),
+            "--days",
+            str(days),
+            "--seed",
+            str(seed),
+            "--out",
+            str(exports),
+            "--answer-key",
+            str(key),
+        ],
+    )
+    result.export_mb = round(sum(f.stat().st_size for f in exports.rglob("*.csv")) / 2**20, 1)
+
+    # Full build on every day but the last, so "one more day" can be measured after it.
+    load_days = []
+    for chunk_start in range(0, len(all_but_last), 200):  # keep the command line bounded
+        load_days.append(all_but_last[chunk_start : chunk_start + 200])
+    t0 = time.perf_counter()
+    peak = 0.0
+    for chunk in load_days:
+        args = [py, "-m", "raw.load", "--exports", str(exports), "--warehouse", str(warehouse)]
+        for d in chunk:
+            args += ["--date", d]
+        res = run_stage("load", args, env)
+        peak = max(peak, res.peak_rss_mb)
+    raw_rows = raw_row_count(warehouse)
+    load_seconds = time.perf_counter() - t0
+    result.stages.append(
+        StageResult("load", round(load_seconds, 2), peak, raw_rows, round(raw_rows / load_seconds))
+    )
+    print(
+        f"  {'load':<22} {load_seconds:>9.2f} s  peak {peak:>8.1f} MB"
+        f"  {raw_rows / load_seconds:>12,.0f} rows/s"
+    )
+    result.raw_rows = raw_rows
+
+    build = stage("dbt build", dbt_cmd(["build"], work / "dbt"), raw_rows)
+    stage("gx checks", [py, "-m", "expectations", "--warehouse", str(warehouse)], raw_rows)
+    stage(
+        "publish",
+        [
+            py,
+            "-c",
+            "from pathlib import Path; from orchestration.publication import publish_marts; "
+            f"publish_marts(Path({str(warehouse)!r}), Path({str(serving)!r}))",
+        ],
+    )
+    core = [s for s in result.stages if s.stage in ("load", "dbt build", "gx checks", "publish")]
+    total = sum(s.seconds for s in core)
+    result.figures["end_to_end_seconds"] = round(total, 2)
+    result.figures["end_to_end_peak_rss_mb"] = max(s.peak_rss_mb for s in core)
+    result.figures["gx_share_of_total"] = round(
+        next(s.seconds for s in core if s.stage == "gx checks") / total, 3
+    )
+
+    # The floor: the same SQL without dbt around it, on a copy so the real warehouse stays as built.
+    # Same file name in another folder: DuckDB names the catalog after the file and dbt's SQL refers to it.
+    floor_db = work / "floor" / warehouse.name
+    floor_db.parent.mkdir()
+    shutil.copy(warehouse, floor_db)
+    script = work / "floor.sql"
+    script.write_text(floor_script(work / "dbt" / "target" / "manifest.json"))
+    floor = stage(
+        "floor (compiled SQL)",
+        [
+            py,
+            "-c",
+            "import duckdb,sys; con=duckdb.connect(sys.argv[1]); "
+            "con.execute(open(sys.argv[2]).read()); con.close()",
+            str(floor_db),
+            str(script),
+        ],
+        raw_rows,
+    )
+    floor_db.unlink()
+    result.figures["build_to_floor_ratio"] = round(build.seconds / floor.seconds, 2)
+
+    # One more day: load the held-back day and build incrementally, while a reader queries the publication.
+    stop, latencies, errors = threading.Event(), [], []
+    probe = threading.Thread(target=reader_probe, args=(serving / "marts.duckdb", stop, latencies, errors))
+    probe.start()
+    try:
+        day_load = stage(
+            "one more day: load",
+            [
+                py,
+                "-m",
+                "raw.load",
+                "--exports",
+                str(exports),
+                "--warehouse",
+                str(warehouse),
+                "--date",
+                str(last_day),
+            ],
+        )
+        day_build = stage("one more day: build", dbt_cmd(["build"], work / "dbt"))
+        day_pub = stage(
+            "one more day: publish",
+            [
+                py,
+                "-c",
+                "from pathlib import Path; "
+                "from orchestration.publication import publish_marts; "
+                f"publish_marts(Path({str(warehouse)!r}), Path({str(serving)!r}))",
+            ],
+        )
+    finally:
+        stop.set()
+        probe.join()
+    one_more = day_load.seconds + day_build.seconds + day_pub.seconds
+    result.figures["one_more_day_seconds"] = round(one_more, 2)
+    result.figures["one_more_day_share_of_full_build"] = round(day_build.seconds / build.seconds, 3)
+    lat = sorted(latencies)
+    result.figures["reader_queries"] = len(lat)
+    result.figures["reader_errors"] = len(errors)
+    result.figures["reader_error_samples"] = errors[:3]
+    if lat:
+        result.figures["reader_latency_p50_ms"] = round(lat[len(lat) // 2] * 1000, 1)
+        result.figures["reader_latency_max_ms"] = round(lat[-1] * 1000, 1)
+    return result
+
+
+def markdown(results: list[SizeResult], command: str) -> str:
+    mem = psutil.virtual_memory().total / 2**30
+    lines = [
+        "# Benchmarks",
+        "",
+        f"Measured {datetime.now(UTC):%Y-%m-%d} on {platform.machine()}, {psutil.cpu_count()} cores, "
+        f"{mem:.0f} GiB memory, Python {platform.python_version()}, DuckDB {duckdb.__version__}.",
+        "",
+        f"Command: `{command}`",
+        "",
+        "Peak memory is the RSS of the stage's whole process tree. Rows/s counts raw rows delivered.",
+        "",
+    ]
+    for r in results:
+        lines += [
+            f"## {r.customers:,} customers x {r.days} days "
+            f"({r.raw_rows:,} raw rows, {r.export_mb} MB of CSV)",
+            "",
+            "| stage | wall time (s) | peak memory (MB) | raw rows/s |",
+            "|---|---:|---:|---:|",
+        ]
+        for s in r.stages:
+            lines.append(f"| {s.stage} | {s.seconds} | {s.peak_rss_mb} | {s.rows_per_second or ''} |")
+        lines += ["", "| figure | value |", "|---|---|"]
+        lines += [f"| {k} | {v} |" for k, v in r.figures.items()]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--customers", default="10000", help="comma-separated sizes, e.g. 10000,100000,1000000"
+    )
+    parser.add_argument("--days", type=int, default=730)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--work-dir", type=Path, default=REPO_ROOT / "benchmarks" / "work")
+    parser.add_argument("--json", type=Path, default=REPO_ROOT / "benchmarks" / "results.json")
+    parser.add_argument("--markdown", type=Path, default=REPO_ROOT / "BENCHMARKS.md")
+    parser.add_argument("--keep", action="store_true", help="keep the generated data and warehouses")
+    args = parser.parse_args(argv)
+    sizes = [int(s) for s in args.customers.split(",") if s.strip()]
+    results = []
+    for size in sizes:
+        results.append(bench_size(size, args.days, args.seed, args.work_dir))
+        if not args.keep:
+            shutil.rmtree(args.work_dir / f"c{size}_d{args.days}", ignore_errors=True)
+    command = "python -m benchmarks.bench " + " ".join(argv if argv is not None else sys.argv[1:])
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps({"command": command, "results": [asdict(r) for r in results]}, indent=2))
+    args.markdown.write_text(markdown(results, command))
+    print(f"wrote {args.json} and {args.markdown}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

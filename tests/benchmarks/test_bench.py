@@ -1,0 +1,52 @@
+"""The benchmark script still runs end to end on a tiny company (figures are not asserted, only produced)."""
+
+import json
+
+import pytest
+
+from benchmarks.bench import main
+
+STAGES = {
+    "generate",
+    "load",
+    "dbt build",
+    "gx checks",
+    "publish",
+    "floor (compiled SQL)",
+    "one more day: load",
+    "one more day: build",
+    "one more day: publish",
+}
+
+
+@pytest.mark.slow
+def test_benchmark_writes_every_stage_and_figure(tmp_path):
+    out_json, out_md = tmp_path / "results.json", tmp_path / "BENCHMARKS.md"
+    assert (
+        main(
+            [
+                "--customers",
+                "300",
+                "--days",
+                "45",
+                "--work-dir",
+                str(tmp_path / "work"),
+                "--json",
+                str(out_json),
+                "--markdown",
+                str(out_md),
+            ]
+        )
+        == 0
+    )
+
+    (result,) = json.loads(out_json.read_text())["results"]
+    assert result["customers"] == 300 and result["raw_rows"] > 0
+    assert {s["stage"] for s in result["stages"]} == STAGES
+    assert all(s["seconds"] > 0 and s["peak_rss_mb"] > 0 for s in result["stages"])
+    figures = result["figures"]
+    for name in ("build_to_floor_ratio", "one_more_day_share_of_full_build", "gx_share_of_total"):
+        assert figures[name] > 0
+    # A reader of the publication was never refused while the next day was built and published.
+    assert figures["reader_queries"] > 0 and figures["reader_errors"] == 0, figures["reader_error_samples"]
+    assert "| dbt build |" in out_md.read_text()
