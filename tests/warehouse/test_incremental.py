@@ -13,7 +13,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import run_dbt
+from support import run_dbt
 
 pytestmark = pytest.mark.slow
 

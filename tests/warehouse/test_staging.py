@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 import pytest
 import yaml
-from conftest import REPO_ROOT, run_dbt
+from support import REPO_ROOT, run_dbt
 
 pytestmark = pytest.mark.slow
 
