@@ -7,11 +7,17 @@ gets a row in `raw.load_audit` where rows_delivered = rows_loaded + rows_quarant
 How a file is parsed, and why: DuckDB reads the file as text and splits it into physical lines, so each
 record's line number and original text are exact (DuckDB's read_csv numbers neither good rows nor, reliably,
 multi-line records). Lines are joined into records where a quoted value spans a newline (an odd number of
-quote characters so far means the record continues), fields are split with one regular expression per record
-and validated with format checks plus TRY_CAST per column. All of it is set-based SQL in DuckDB: no Python
-loop over rows, a few million rows a minute on 2 cores. Files are parsed in batches across days (one query per
-table and header layout), because planning the checking query costs more than running it on a small daily
-file; each file is then written in its own transaction, so a failure leaves nothing of it half-loaded.
+quote characters so far means the record continues). A simple record (values unquoted, or quoted with neither
+a quote nor a comma inside: the usual case) is cut into fields by splitting on commas; any other record is cut
+with one regular expression; both cuts give the same fields where both apply (the tests compare them).
+Values are validated with format checks plus TRY_CAST per column. All of it is set-based SQL in DuckDB: no
+Python loop over rows. Whole export days are parsed and written in batches (one parsing query per table and
+header layout, one insert per table), because a statement and a commit per small daily file cost more than
+its rows do.
+
+Transactions: each batch of whole days is written in one transaction, so a failure rolls back every day of
+the batch and leaves nothing of them half-loaded; earlier batches stay committed. Before the commit, the rows
+that landed are counted per file (by load id) and rows_delivered = rows_loaded + rows_quarantined is checked.
 
 Idempotence: a file whose sha256 matches the loaded delivery of its table and day is 'unchanged' (nothing is
 written); different content for the same table and day is 'replaced': that day's rows, quarantine rows and
@@ -54,6 +60,9 @@ BATCH_BYTES = 128 * 1024 * 1024
 # matched together with the comma in front of it (a comma is prepended to the record), so no match is empty.
 _FIELD = r',("(?:[^"]|"")*"|[^,"]*)'
 _RECORD = f"({_FIELD})+"
+# A simple record: every field unquoted, or quoted with neither a quote nor a comma inside. Splitting it on
+# its commas gives exactly the fields _FIELD finds, so it can skip the costly list extraction.
+_SIMPLE_RECORD = r'(?:"[^",]*"|[^,"]*)(?:,(?:"[^",]*"|[^,"]*))*'
 
 # Format checks before TRY_CAST, because DuckDB's casts are lenient: '1.5' casts to INTEGER 2, a timestamp
 # without offset takes the session time zone, '2024-03-07 10:00' casts to a DATE.
@@ -236,16 +245,19 @@ def _read_header(path: Path, table: TableSpec) -> _Header | None:
 
 
 def _stage_records(con: duckdb.DuckDBPyConnection, paths: list[str]) -> None:
-    """Temp table _records(filename, line_number, raw_line): one row per CSV record after each header."""
+    """Temp view _records(filename, line_number, raw_line): one row per CSV record after each header."""
     con.execute(
         """
         create or replace temp table _lines as
         with split as (
-            select filename, string_split(content, chr(10)) as lines from read_text(?)
+            -- whether a file holds a carriage return at all is one cheap pass; most lines then skip the rtrim
+            select filename, contains(content, chr(13)) as has_cr, string_split(content, chr(10)) as lines
+            from read_text(?)
         ),
         numbered as (
             select
                 filename,
+                has_cr,
                 unnest(lines) as line,
                 unnest(range(1, len(lines) + 1)) as line_number,
                 len(lines) as line_count
@@ -254,8 +266,9 @@ def _stage_records(con: duckdb.DuckDBPyConnection, paths: list[str]) -> None:
         select
             filename,
             line_number,
-            rtrim(line, chr(13)) as line,
-            (length(line) - length(replace(line, '"', ''))) % 2 = 1 as has_odd_quotes
+            case when has_cr then rtrim(line, chr(13)) else line end as line,
+            -- an even number of quotes is a full match of this pattern, which is faster than counting them
+            contains(line, '"') and not regexp_full_match(line, '[^"]*(?:"[^"]*"[^"]*)*') as has_odd_quotes
         from numbered
         -- the header is read separately; the empty piece after a final newline is no line
         where line_number > 1 and not (line_number = line_count and line = '')
@@ -264,9 +277,9 @@ def _stage_records(con: duckdb.DuckDBPyConnection, paths: list[str]) -> None:
     )
     (multi_line,) = con.execute("select coalesce(bool_or(has_odd_quotes), false) from _lines").fetchone()
     if not multi_line:
-        # Fast path, the usual case: every record is one line.
+        # Fast path, the usual case: every record is one line. A view, since copying the lines costs time.
         con.execute(
-            "create or replace temp table _records as "
+            "create or replace temp view _records as "
             "select filename, line_number, line as raw_line from _lines"
         )
         return
@@ -275,7 +288,7 @@ def _stage_records(con: duckdb.DuckDBPyConnection, paths: list[str]) -> None:
     # records are single lines; an opener never closed runs to the end of the file (a malformed record).
     con.execute(
         """
-        create or replace temp table _records as
+        create or replace temp table _joined_records as
         with odd_lines as (
             select
                 filename,
@@ -320,6 +333,7 @@ def _stage_records(con: duckdb.DuckDBPyConnection, paths: list[str]) -> None:
         select * from joined_spans
         """
     )
+    con.execute("create or replace temp view _records as select * from _joined_records")
 
 
 def _reason_sql(table: TableSpec, header: _Header) -> str:
@@ -354,43 +368,75 @@ def _reason_sql(table: TableSpec, header: _Header) -> str:
 
 
 def _stage_checked(con: duckdb.DuckDBPyConnection, staged: str, table: TableSpec, header: _Header) -> None:
-    """Temp table `staged`: each record of _records as text values (NULL when empty) and its reason."""
-    values = []
+    """Temp table `staged`: each record of _records as text values (NULL when empty) and its reason.
+
+    Two exact ways to cut a record into fields, chosen per record: a simple record (see _SIMPLE_RECORD) has
+    its quotes dropped and is split on its commas, which is much faster than extracting a list of fields
+    with a regular expression; every other record (escaped quotes, commas or stray quotes) goes that way.
+    """
+    simple_values, general_values = [], []
     for column in table.columns:
         position = header.positions.get(column.name)
         if position is None:
-            values.append(f"null::varchar as {_ident(column.name)}")
+            simple_values.append(f"null::varchar as {_ident(column.name)}")
+            general_values.append(f"null::varchar as {_ident(column.name)}")
             continue
+        # in a simple record quotes only wrap whole values and no value holds a comma, so dropping every
+        # quote and then splitting on commas gives exactly the unquoted values
+        simple_values.append(f"nullif(fields[{position}], '') as {_ident(column.name)}")
         raw = f"fields[{position}]"
         unquoted = (
             f"case when starts_with({raw}, '\"') then replace({raw}[2:-2], '\"\"', '\"') else {raw} end"
         )
-        values.append(f"nullif({unquoted}, '') as {_ident(column.name)}")
+        general_values.append(f"nullif({unquoted}, '') as {_ident(column.name)}")
+    simple = f"regexp_full_match(raw_line, {_literal(_SIMPLE_RECORD)})"
     con.execute(
         f"""
         create or replace temp table {staged} as
-        with parsed as (
+        with simple_records as (
             select
                 filename,
                 line_number,
                 raw_line,
-                -- lines without quotes need no regular expression: a plain split is several times faster
-                case when contains(raw_line, '"')
-                    then regexp_full_match(',' || raw_line, {_literal(_RECORD)}) else true
-                end as well_formed,
-                case when contains(raw_line, '"')
-                    then regexp_extract_all(',' || raw_line, {_literal(_FIELD)}, 1)
-                    else string_split(raw_line, ',')
-                end as fields
+                true as well_formed,
+                len(fields) as field_count,
+                {", ".join(simple_values)}
+            from (
+                select *, string_split(replace(raw_line, '"', ''), ',') as fields from _records where {simple}
+            )
+        ),
+        parsed as (
+            select
+                filename,
+                line_number,
+                raw_line,
+                regexp_full_match(',' || raw_line, {_literal(_RECORD)}) as well_formed,
+                regexp_extract_all(',' || raw_line, {_literal(_FIELD)}, 1) as fields
             from _records
+            where not {simple}
+        ),
+        general_records as (
+            select
+                filename,
+                line_number,
+                raw_line,
+                well_formed,
+                len(fields) as field_count,
+                {", ".join(general_values)}
+            from parsed
         ),
         valued as (
-            select
-                filename, line_number, raw_line, well_formed, len(fields) as field_count, {", ".join(values)}
-            from parsed
+            select * from simple_records
+            union all
+            select * from general_records
+        ),
+        checked as (
+            select *, {_reason_sql(table, header)} as reason
+            from valued
         )
-        select *, {_reason_sql(table, header)} as reason
-        from valued
+        -- the original text is kept only where it is needed, for the quarantine
+        select * replace (case when reason is not null then raw_line end as raw_line)
+        from checked
         """
     )
 
@@ -406,85 +452,142 @@ class _Pending:
     header: _Header | None  # None: a 0-byte file
     sha: str
     previous: tuple | None  # the audit row of an earlier delivery of this table and day
-    staged: str | None = None  # temp table holding its checked records
     staged_counts: tuple[int, int] = (0, 0)  # records staged for this file, and how many have a reason
+    load_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+
+    @property
+    def status(self) -> str:
+        return "replaced" if self.previous is not None else "loaded"
 
 
-def _write_file(con: duckdb.DuckDBPyConnection, pending: _Pending, meta: dict) -> tuple[int, int, int]:
-    """Inside the caller's transaction: replace the day's rows of the table, insert loaded and quarantined."""
-    table = pending.table
-    target = f"{SCHEMA}.{_ident(table.name)}"
-    key = [table.name, pending.export_date]
-    if pending.previous is not None:
-        con.execute(f"delete from {target} where _export_date = ?", [pending.export_date])
-        con.execute(f"delete from {SCHEMA}.load_quarantine where table_name = ? and export_date = ?", key)
-    # Any earlier delivery of this table and day (loaded or refused) is superseded by this one.
-    con.execute(f"delete from {SCHEMA}.load_audit where table_name = ? and export_date = ?", key)
-    loaded = quarantined = 0
-    # Counted on the staged records, apart from the inserts, so the check below compares two counts.
-    delivered, expected_quarantined = pending.staged_counts
-    filename = [str(pending.path)]
-    if delivered > expected_quarantined:
+def _stage_batch_files(con: duckdb.DuckDBPyConnection, batch: list[_Pending], loaded_at: datetime) -> None:
+    """Temp table _batch_files: one row per file of the batch, what the set-based writes join to."""
+    columns = {
+        "filename": ("varchar", [str(p.path) for p in batch]),
+        "load_id": ("varchar", [p.load_id for p in batch]),
+        "table_name": ("varchar", [p.table.name for p in batch]),
+        "export_date": ("date", [p.export_date for p in batch]),
+        "source_file": ("varchar", [p.source_file for p in batch]),
+        "file_sha256": ("varchar", [p.sha for p in batch]),
+        "rows_delivered": ("bigint", [p.staged_counts[0] for p in batch]),
+        "rows_quarantined": ("bigint", [p.staged_counts[1] for p in batch]),
+        "status": ("varchar", [p.status for p in batch]),
+    }
+    # One statement with list parameters: a row-by-row insert would cost a round trip per file.
+    unnests = ", ".join(f"unnest(?::{dtype}[]) as {name}" for name, (dtype, _) in columns.items())
+    con.execute(
+        f"create or replace temp table _batch_files as select {unnests}, ?::timestamptz as loaded_at",
+        [*(values for _, values in columns.values()), loaded_at],
+    )
+
+
+def _write_file(con: duckdb.DuckDBPyConnection, batch: list[_Pending], staged: dict[str, str]) -> None:
+    """Inside the caller's transaction: replace earlier deliveries of the batch's tables and days, insert
+    every file's loaded and quarantined records (one statement per table layout) and its audit row.
+
+    `staged` maps each staged temp table to the contract table its records belong to.
+    """
+    replaced_tables = sorted({p.table.name for p in batch if p.previous is not None})
+    for table_name in replaced_tables:
+        con.execute(
+            f"delete from {SCHEMA}.{_ident(table_name)} where _export_date in "
+            "(select export_date from _batch_files where table_name = ? and status = 'replaced')",
+            [table_name],
+        )
+    if replaced_tables:
+        con.execute(
+            f"delete from {SCHEMA}.load_quarantine as q using _batch_files as f "
+            "where f.status = 'replaced' and q.table_name = f.table_name and q.export_date = f.export_date"
+        )
+    # Any earlier delivery of these tables and days (loaded or refused) is superseded by this one.
+    con.execute(
+        f"delete from {SCHEMA}.load_audit as a using _batch_files as f "
+        "where a.table_name = f.table_name and a.export_date = f.export_date"
+    )
+    tables = load_contract().tables
+    for staged_table, table_name in staged.items():
+        table = tables[table_name]
         columns = ", ".join(_ident(c) for c in [*table.column_names, *(m[0] for m in LOAD_METADATA_COLUMNS)])
         casts = ", ".join(
-            f"cast(trim({_ident(c.name)}) as {c.type})" if c.type != "VARCHAR" else _ident(c.name)
+            f"cast(trim(s.{_ident(c.name)}) as {c.type})" if c.type != "VARCHAR" else f"s.{_ident(c.name)}"
             for c in table.columns
         )
-        (loaded,) = con.execute(
-            f"insert into {target} ({columns}) "
-            f"select {casts}, ?, ?, line_number, ?, ? from {pending.staged} "
-            "where filename = ? and reason is null order by line_number",
-            [pending.export_date, pending.source_file, meta["load_id"], meta["loaded_at"], *filename],
-        ).fetchone()
-    if expected_quarantined:
-        (quarantined,) = con.execute(
-            f"insert into {SCHEMA}.load_quarantine "
-            f"select ?, ?, ?, ?, line_number, raw_line, reason, ? from {pending.staged} "
-            "where filename = ? and reason is not null order by line_number",
-            [
-                meta["load_id"],
-                table.name,
-                pending.export_date,
-                pending.source_file,
-                meta["loaded_at"],
-                *filename,
-            ],
-        ).fetchone()
-    if delivered != loaded + quarantined:
-        raise RuntimeError(
-            f"{pending.source_file}: {delivered} rows delivered "
-            f"but {loaded} loaded + {quarantined} quarantined"
+        con.execute(
+            f"insert into {SCHEMA}.{_ident(table.name)} ({columns}) "
+            f"select {casts}, f.export_date, f.source_file, s.line_number, f.load_id, f.loaded_at "
+            f"from {staged_table} as s join _batch_files as f using (filename) "
+            "where s.reason is null order by f.export_date, s.line_number"
         )
-    return delivered, loaded, quarantined
+        con.execute(
+            f"insert into {SCHEMA}.load_quarantine "
+            "select f.load_id, f.table_name, f.export_date, f.source_file, s.line_number, s.raw_line, "
+            f"s.reason, f.loaded_at from {staged_table} as s join _batch_files as f using (filename) "
+            "where s.reason is not null order by f.export_date, s.line_number"
+        )
+    con.execute(
+        f"insert into {SCHEMA}.load_audit "
+        "select load_id, table_name, export_date, source_file, file_sha256, rows_delivered, "
+        "rows_delivered - rows_quarantined, rows_quarantined, status, loaded_at, null from _batch_files"
+    )
 
 
-def _commit_file(con: duckdb.DuckDBPyConnection, pending: _Pending) -> FileLoadResult:
-    """Write one file in one transaction: a failure leaves the previous state untouched."""
-    meta = {"load_id": str(uuid.uuid4()), "loaded_at": datetime.now(UTC)}
-    status = "replaced" if pending.previous is not None else "loaded"
+def _reconcile(con: duckdb.DuckDBPyConnection, batch: list[_Pending]) -> dict[str, tuple[int, int]]:
+    """Inside the transaction, before commit: count what actually landed per file (rows in the table and in
+    the quarantine under its load id) and check delivered = loaded + quarantined for every file."""
+    landed: dict[str, tuple[int, int]] = {p.load_id: (0, 0) for p in batch}
+    days = [p.export_date for p in batch]
+    for table_name in sorted({p.table.name for p in batch}):
+        # Filtering on the export days first lets DuckDB skip the row groups of other days.
+        for load_id, count in con.execute(
+            f"select _load_id, count(*) from {SCHEMA}.{_ident(table_name)} "
+            "where _export_date between ? and ? and _load_id in (select load_id from _batch_files) "
+            "group by 1",
+            [min(days), max(days)],
+        ).fetchall():
+            landed[load_id] = (count, landed[load_id][1])
+    for load_id, count in con.execute(
+        f"select load_id, count(*) from {SCHEMA}.load_quarantine "
+        "where export_date between ? and ? and load_id in (select load_id from _batch_files) group by 1",
+        [min(days), max(days)],
+    ).fetchall():
+        landed[load_id] = (landed[load_id][0], count)
+    for pending in batch:
+        delivered, expected_quarantined = pending.staged_counts
+        loaded, quarantined = landed[pending.load_id]
+        # The audit row was written from the staged counts: what landed must match it, and add up.
+        if delivered != loaded + quarantined or quarantined != expected_quarantined:
+            raise RuntimeError(
+                f"{pending.source_file}: {delivered} rows delivered "
+                f"but {loaded} loaded + {quarantined} quarantined"
+            )
+    return landed
+
+
+def _commit_batch(
+    con: duckdb.DuckDBPyConnection, batch: list[_Pending], staged: dict[str, str]
+) -> list[FileLoadResult]:
+    """Write the batch's whole days in one transaction: a failure leaves the previous state untouched."""
+    _stage_batch_files(con, batch, datetime.now(UTC))
     con.execute("begin transaction")
     try:
-        counts = _write_file(con, pending, meta)
-        con.execute(
-            f"insert into {SCHEMA}.load_audit values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, null)",
-            [
-                meta["load_id"],
-                pending.table.name,
-                pending.export_date,
-                pending.source_file,
-                pending.sha,
-                *counts,
-                status,
-                meta["loaded_at"],
-            ],
-        )
+        _write_file(con, batch, staged)
+        landed = _reconcile(con, batch)
         con.execute("commit")
     except BaseException:
         con.execute("rollback")
         raise
-    return FileLoadResult(
-        pending.table.name, pending.export_date, pending.source_file, *counts, status, pending.sha
-    )
+    return [
+        FileLoadResult(
+            p.table.name,
+            p.export_date,
+            p.source_file,
+            p.staged_counts[0],
+            *landed[p.load_id],
+            p.status,
+            p.sha,
+        )
+        for p in batch
+    ]
 
 
 def _inspect(exports_dir: Path, export_date: date, path: Path, delivered: dict) -> FileLoadResult | _Pending:
@@ -533,7 +636,9 @@ def _record_refusal(
 
 def _write_batch(con: duckdb.DuckDBPyConnection, batch: list[_Pending]) -> list[FileLoadResult]:
     """Parse and check the batch's files, grouped by table and header (one query per group), then write
-    each file in its own transaction, in day order."""
+    the whole batch (whole days) in one transaction, in day order."""
+    if not batch:
+        return []
     groups: dict[tuple, list[_Pending]] = {}
     for pending in batch:
         if pending.header is not None:
@@ -543,13 +648,15 @@ def _write_batch(con: duckdb.DuckDBPyConnection, batch: list[_Pending]) -> list[
                 tuple(sorted(pending.header.positions.items())),
             )
             groups.setdefault(layout, []).append(pending)
+    staged: dict[str, str] = {}
     try:
         for number, members in enumerate(groups.values()):
-            staged = f"_checked_{number}"
+            staged_table = f"_checked_{number}"
+            staged[staged_table] = members[0].table.name
             _stage_records(con, [str(p.path) for p in members])
-            _stage_checked(con, staged, members[0].table, members[0].header)
+            _stage_checked(con, staged_table, members[0].table, members[0].header)
             counts = con.execute(
-                f"select filename, count(*), count(*) filter (where reason is not null) from {staged} "
+                f"select filename, count(*), count(*) filter (where reason is not null) from {staged_table} "
                 "group by filename"
             ).fetchall()
             by_file = {row[0]: (row[1], row[2]) for row in counts}
@@ -559,13 +666,14 @@ def _write_batch(con: duckdb.DuckDBPyConnection, batch: list[_Pending]) -> list[
             if unmatched:
                 raise RuntimeError(f"records staged for files not in the batch: {sorted(unmatched)}")
             for pending in members:
-                pending.staged = staged
                 pending.staged_counts = by_file.get(str(pending.path), (0, 0))
-        return [_commit_file(con, pending) for pending in batch]
+        return _commit_batch(con, batch, staged)
     finally:
-        for number in range(len(groups)):
-            con.execute(f"drop table if exists _checked_{number}")
-        con.execute("drop table if exists _lines; drop table if exists _records")
+        for staged_table in staged:
+            con.execute(f"drop table if exists {staged_table}")
+        con.execute("drop view if exists _records")
+        for temp_table in ("_lines", "_joined_records", "_batch_files"):
+            con.execute(f"drop table if exists {temp_table}")
 
 
 def _load_days(
@@ -602,9 +710,10 @@ def _load_days(
                 continue
             batch.append(outcome)
             batch_bytes += path.stat().st_size
-            if batch_bytes >= BATCH_BYTES:
-                results += _write_batch(con, batch)
-                batch, batch_bytes = [], 0
+        # Batches hold whole days, so a day is always written (or rolled back) as a whole.
+        if batch_bytes >= BATCH_BYTES:
+            results += _write_batch(con, batch)
+            batch, batch_bytes = [], 0
     results += _write_batch(con, batch)
     return results, refused
 

@@ -514,3 +514,166 @@ def test_reconciliation_on_the_small_company(small_company, loaded_warehouse):
         query(loaded_warehouse, "select source_file, count(*) from raw.load_quarantine group by 1")
     )
     assert {f: q for f, (_, _, q, _) in by_file.items() if q} == per_file_quarantine
+
+
+# ----------------------------------------------------------------- whole days per transaction, reconciliation
+
+
+def test_a_failure_rolls_back_every_day_of_the_batch_and_keeps_earlier_batches(
+    exports, warehouse, monkeypatch
+):
+    _two_days(exports)
+    write_export(exports, date(2024, 3, 3), "survey__surveys", f"{SURVEYS_HEADER}\nS7,NPS,0,10,q\n")
+    load_exports(warehouse, exports, [date(2024, 3, 1)])
+    before = table_snapshot(warehouse)
+    real_write = loader._write_file
+
+    def write_and_fail_on_the_last_day(con, batch, staged):
+        real_write(con, batch, staged)
+        if any(p.export_date == date(2024, 3, 3) for p in batch):
+            raise OSError("disk full")
+
+    monkeypatch.setattr(loader, "_write_file", write_and_fail_on_the_last_day)
+    with pytest.raises(OSError, match="disk full"):
+        load_exports(warehouse, exports, [date(2024, 3, 2), date(2024, 3, 3)])
+
+    # Both days were one batch: the failure on the 3rd undoes the 2nd too; the earlier load is untouched.
+    assert table_snapshot(warehouse) == before
+
+
+def test_batches_hold_whole_days_and_each_commits_on_its_own(exports, warehouse, monkeypatch):
+    _two_days(exports)
+    write_export(exports, date(2024, 3, 3), "survey__surveys", f"{SURVEYS_HEADER}\nS7,NPS,0,10,q\n")
+    monkeypatch.setattr(loader, "BATCH_BYTES", 1)  # a batch per day
+    real_write = loader._write_file
+    batches = []
+
+    def write_and_fail_on_the_last_day(con, batch, staged):
+        batches.append(sorted({(p.export_date, p.source_file) for p in batch}))
+        real_write(con, batch, staged)
+        if any(p.export_date == date(2024, 3, 3) for p in batch):
+            raise OSError("disk full")
+
+    monkeypatch.setattr(loader, "_write_file", write_and_fail_on_the_last_day)
+    with pytest.raises(OSError, match="disk full"):
+        load_exports(warehouse, exports)
+
+    assert [[f for _, f in b] for b in batches] == [
+        ["2024-03-01/survey__surveys.csv"],
+        ["2024-03-02/crm__contacts.csv", "2024-03-02/survey__surveys.csv"],
+        ["2024-03-03/survey__surveys.csv"],
+    ]
+    assert [(a[2], a[3], a[-1]) for a in audit(warehouse)] == [
+        ("2024-03-01/survey__surveys.csv", 2, "loaded"),
+        ("2024-03-02/crm__contacts.csv", 1, "loaded"),
+        ("2024-03-02/survey__surveys.csv", 1, "loaded"),
+    ]
+    assert query(warehouse, "select survey_id from raw.survey__surveys order by 1") == [("S1",), ("S3",)]
+
+
+def test_reconciliation_counts_what_landed_and_refuses_to_commit_a_shortfall(exports, warehouse, monkeypatch):
+    _two_days(exports)
+    real_write = loader._write_file
+
+    def write_then_lose_a_row(con, batch, staged):
+        real_write(con, batch, staged)
+        con.execute("delete from raw.survey__surveys where survey_id = 'S3'")
+
+    monkeypatch.setattr(loader, "_write_file", write_then_lose_a_row)
+    with pytest.raises(RuntimeError, match=r"2024-03-02/survey__surveys.csv: 1 rows delivered but 0 loaded"):
+        load_exports(warehouse, exports)
+
+    assert query(warehouse, "select count(*) from raw.load_audit") == [(0,)]
+    assert query(warehouse, "select count(*) from raw.survey__surveys") == [(0,)]
+
+
+# ----------------------------------------------------------------- simple-record split vs general parse
+
+# Records of every shape: fully quoted, unquoted, mixed, empty quoted, commas and escaped quotes in quotes,
+# values over two lines, stray quotes, space after a closing quote, wrong field counts, blank lines.
+TRICKY_SURVEYS = [
+    SURVEYS_HEADER,
+    '"S1","NPS","0","10","plain quoted"',
+    "S2,NPS,0,10,unquoted",
+    '"S3",CSAT,"1",5,',
+    '"S4","NPS","0","10",""',
+    '"S5","NPS","0","10","a, comma"',
+    '"S6","NPS","0","10","say ""hi"""',
+    '"S7","NPS","0","10","two',
+    'lines"',
+    '"S8","NPS","0","10","q" ',
+    'S9,NPS,0,10,mid"quote',
+    'x"',
+    '"S10","NPS","0","10"',
+    '"S11","NPS","0","10","q","extra"',
+    "",
+    '"S12",,"0","10","q"',
+    '"S13","NPS"," 7 ","10","q"',
+    '"S14","NPS","1.5","10","q"',
+    '"S15","NPS","0","10",","',
+    '"S16","NPS","0","10","',
+]
+
+
+def _landed_without_ids(warehouse: Path) -> dict[str, list[tuple]]:
+    """Every raw table, quarantine and audit row, without per-load ids and times (they differ by design)."""
+    landed = {}
+    for table in [*load_contract().tables, "load_audit", "load_quarantine"]:
+        ids = "(load_id, loaded_at)" if table.startswith("load_") else "(_load_id, _loaded_at)"
+        landed[table] = sorted(query(warehouse, f"select * exclude {ids} from raw.{table}"), key=repr)
+    return landed
+
+
+def test_simple_record_pattern_accepts_only_records_a_comma_split_cuts_exactly():
+    con = duckdb.connect()
+    cases = {
+        '"a","b",c,,""': True,
+        "a,b,c": True,
+        "": True,
+        '"a,b",c': False,  # comma inside quotes
+        '"a""b",c': False,  # escaped quote
+        'a"b,c': False,  # stray quote in an unquoted value
+        '"a" ,c': False,  # space after the closing quote
+        '"a': False,  # never closed
+    }
+    for record, simple in cases.items():
+        (matched,) = con.execute("select regexp_full_match(?, ?)", [record, loader._SIMPLE_RECORD]).fetchone()
+        assert matched is simple, record
+
+
+def test_simple_split_and_general_parse_land_the_same(exports, tmp_path, monkeypatch):
+    write_export(exports, DAY, "survey__surveys", "\n".join(TRICKY_SURVEYS) + "\n")
+    write_export(
+        exports,
+        DAY,
+        "crm__contacts",
+        f'{CONTACTS_HEADER}\n"C1","K1","U1","PHONE","2024-03-07T09:00:00Z","4"\n'
+        'C2,K2,U2,EMAIL,2024-03-07T09:00:00+02:00,\n"C3","K3","U3","PHONE","yesterday","4"\n',
+    )
+
+    split = load_exports(tmp_path / "split.duckdb", exports)
+    monkeypatch.setattr(
+        loader, "_SIMPLE_RECORD", "a^"
+    )  # can never match: every record parsed the general way
+    general = load_exports(tmp_path / "general.duckdb", exports)
+
+    assert [(r.source_file, r.rows_delivered, r.rows_loaded, r.rows_quarantined) for r in split] == [
+        (r.source_file, r.rows_delivered, r.rows_loaded, r.rows_quarantined) for r in general
+    ]
+    assert _landed_without_ids(tmp_path / "split.duckdb") == _landed_without_ids(tmp_path / "general.duckdb")
+    surveys = dict(query(tmp_path / "split.duckdb", "select survey_id, question from raw.survey__surveys"))
+    assert surveys["S5"] == "a, comma" and surveys["S6"] == 'say "hi"' and surveys["S15"] == ","
+    assert surveys["S4"] is None and surveys["S3"] is None and surveys["S7"] == "two\nlines"
+
+
+@pytest.mark.slow
+def test_simple_split_and_general_parse_land_the_same_small_company(
+    small_company, loaded_warehouse, tmp_path, monkeypatch
+):
+    monkeypatch.setattr(
+        loader, "_SIMPLE_RECORD", "a^"
+    )  # can never match: every record parsed the general way
+    general = tmp_path / "general.duckdb"
+    load_exports(general, small_company.exports_dir)
+
+    assert _landed_without_ids(general) == _landed_without_ids(loaded_warehouse)
