@@ -16,7 +16,7 @@ from orchestration.dbt_assets import source_asset_keys
 from orchestration.gx_gate import check_specs, run_gate
 from orchestration.partitions import days_in_range, export_days
 from orchestration.resources import FoldersResource, WarehouseResource
-from raw.load import ContractError, available_export_dates, load_export_day
+from raw.load import ContractError, available_export_dates, load_exports
 
 RAW_SCHEMA = "raw"
 
@@ -86,21 +86,21 @@ def raw_exports(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
 
     totals: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     with warehouse.connect() as con:
-        for day in days:
-            try:
-                results = load_export_day(con, folders.exports, day)
-            except ContractError as exc:
-                raise dg.Failure(
-                    description=str(exc),
-                    allow_retries=False,
-                    metadata={"refused_files": [r.source_file for r in exc.refused]},
-                ) from exc
-            for r in results:
-                counts = totals[r.table_name]
-                counts["files"] += 1
-                counts["rows_delivered"] += r.rows_delivered
-                counts["rows_loaded"] += r.rows_loaded
-                counts["rows_quarantined"] += r.rows_quarantined
+        try:
+            # One call for the whole range: the loader batches whole days per transaction.
+            results = load_exports(con, folders.exports, days)
+        except ContractError as exc:
+            raise dg.Failure(
+                description=str(exc),
+                allow_retries=False,
+                metadata={"refused_files": [r.source_file for r in exc.refused]},
+            ) from exc
+        for r in results:
+            counts = totals[r.table_name]
+            counts["files"] += 1
+            counts["rows_delivered"] += r.rows_delivered
+            counts["rows_loaded"] += r.rows_loaded
+            counts["rows_quarantined"] += r.rows_quarantined
 
         for table, key in _KEYS.items():
             counts = totals.get(table, {})
