@@ -26,9 +26,9 @@ def test_benchmark_writes_every_stage_and_figure(tmp_path):
         main(
             [
                 "--customers",
-                "300",
+                "400",
                 "--days",
-                "45",
+                "90",
                 "--work-dir",
                 str(tmp_path / "work"),
                 "--json",
@@ -41,10 +41,11 @@ def test_benchmark_writes_every_stage_and_figure(tmp_path):
     )
 
     (result,) = json.loads(out_json.read_text())["results"]
-    assert result["customers"] == 300 and result["raw_rows"] > 0
+    assert result["customers"] == 400 and result["raw_rows"] > 0
     assert {s["stage"] for s in result["stages"]} == STAGES
     assert all(s["seconds"] > 0 and s["peak_rss_mb"] > 0 for s in result["stages"])
     figures = result["figures"]
+    assert isinstance(figures["gx_all_blocking_checks_passed"], bool)
     for name in ("build_to_floor_ratio", "one_more_day_share_of_full_build", "gx_share_of_total"):
         assert figures[name] > 0
     # A reader of the publication was never refused while the next day was built and published.
