@@ -23,7 +23,7 @@ import sys
 import threading
 import time
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -32,7 +32,7 @@ import psutil
 from raw.load import available_export_dates
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-START_DATE = date(2024, 1, 1)
+NOTES_HEADING = "\n## Notes\n"
 
 
 @dataclass
@@ -379,7 +379,10 @@ def main(argv: list[str] | None = None) -> int:
     command = "python -m benchmarks.bench " + " ".join(argv if argv is not None else sys.argv[1:])
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps({"command": command, "results": [asdict(r) for r in results]}, indent=2))
-    args.markdown.write_text(markdown(results, command))
+    # Hand-written analysis under "## Notes" survives a rerun; the measured tables above it are replaced.
+    previous = args.markdown.read_text() if args.markdown.exists() else ""
+    notes = previous[previous.index(NOTES_HEADING) :] if NOTES_HEADING in previous else ""
+    args.markdown.write_text(markdown(results, command) + ("\n" + notes if notes else ""))
     print(f"wrote {args.json} and {args.markdown}")
     return 0
 
