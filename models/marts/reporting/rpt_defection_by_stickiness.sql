@@ -89,11 +89,7 @@ final as (
         stickiness_band,
         cast(customers as integer) as customers,
         cast(customers_defected as integer) as customers_defected,
-        cast(customers_defected as double) / customers as defection_rate,
-        round({{ wilson_interval_lower('customers_defected', 'customers') }}, 6)
-            as defection_rate_ci_lower,
-        round({{ wilson_interval_upper('customers_defected', 'customers') }}, 6)
-            as defection_rate_ci_upper
+        {{ defection_rate_columns('customers_defected', 'customers') }}
     from counts
 )
 

@@ -28,13 +28,7 @@ final as (
         level_labels.poor_experience_level_label,
         cast(coalesce(counts.customers_reached, 0) as integer) as customers_reached,
         cast(coalesce(counts.customers_defected, 0) as integer) as customers_defected,
-        case when counts.customers_reached > 0
-            then cast(counts.customers_defected as double) / counts.customers_reached
-        end as defection_rate,
-        round({{ wilson_interval_lower('counts.customers_defected', 'counts.customers_reached') }}, 6)
-            as defection_rate_ci_lower,
-        round({{ wilson_interval_upper('counts.customers_defected', 'counts.customers_reached') }}, 6)
-            as defection_rate_ci_upper
+        {{ defection_rate_columns('counts.customers_defected', 'counts.customers_reached') }}
     from level_labels
     left join counts
         on level_labels.poor_experience_level = counts.poor_experience_level

@@ -29,13 +29,7 @@ final as (
         all_cells.had_poor_experience and not all_cells.has_complained as is_hidden_defector_cell,
         cast(coalesce(cells.customers, 0) as integer) as customers,
         cast(coalesce(cells.customers_defected, 0) as integer) as customers_defected,
-        case when cells.customers > 0
-            then cast(cells.customers_defected as double) / cells.customers
-        end as defection_rate,
-        round({{ wilson_interval_lower('cells.customers_defected', 'cells.customers') }}, 6)
-            as defection_rate_ci_lower,
-        round({{ wilson_interval_upper('cells.customers_defected', 'cells.customers') }}, 6)
-            as defection_rate_ci_upper
+        {{ defection_rate_columns('cells.customers_defected', 'cells.customers') }}
     from all_cells
     left join cells
         on all_cells.had_poor_experience = cells.had_poor_experience
