@@ -50,8 +50,7 @@ with_episode as (
     left join customer_episodes
         on poor_experiences_to_build.customer_id = customer_episodes.customer_id
         and poor_experiences_to_build.occurred_at >= customer_episodes.episode_started_at
-        and (customer_episodes.episode_ended_at is null
-            or poor_experiences_to_build.occurred_at <= customer_episodes.episode_ended_at)
+        and poor_experiences_to_build.occurred_at <= {{ open_ended('customer_episodes.episode_ended_at') }}
 ),
 
 -- the first defection at or after the experience: does it fall inside that defection's lookback window?

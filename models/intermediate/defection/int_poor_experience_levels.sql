@@ -30,8 +30,7 @@ poor_experiences_ranked as (
     inner join first_episodes
         on poor_experiences.customer_id = first_episodes.customer_id
         and poor_experiences.occurred_at >= first_episodes.episode_started_at
-        and (first_episodes.episode_ended_at is null
-            or poor_experiences.occurred_at <= first_episodes.episode_ended_at)
+        and poor_experiences.occurred_at <= {{ open_ended('first_episodes.episode_ended_at') }}
 ),
 
 levels_reached as (

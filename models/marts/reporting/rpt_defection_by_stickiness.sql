@@ -48,8 +48,7 @@ subscriptions_at_reference as (
         on reference_points.customer_id = subscription_versions.customer_id
         and subscription_versions.is_current
         and subscription_versions.started_at <= reference_points.reached_at
-        and (subscription_versions.cancelled_at is null
-            or subscription_versions.cancelled_at > reference_points.reached_at)
+        and {{ open_ended('subscription_versions.cancelled_at') }} > reference_points.reached_at
     group by reference_points.customer_id
 ),
 
