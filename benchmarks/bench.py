@@ -29,6 +29,7 @@ from pathlib import Path
 import duckdb
 import psutil
 
+from orchestration.settings import PRODUCTION_BUILD_FLAGS
 from raw.load import available_export_dates
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -237,7 +238,7 @@ def bench_size(customers: int, days: int, seed: int, work_root: Path) -> SizeRes
     )
     result.raw_rows = raw_rows
 
-    build = stage("dbt build", dbt_cmd(["build"], work / "dbt"), raw_rows)
+    build = stage("dbt build", dbt_cmd(["build", *PRODUCTION_BUILD_FLAGS], work / "dbt"), raw_rows)
     gx = stage(
         "gx checks", [py, "-m", "expectations", "--warehouse", str(warehouse)], raw_rows, allowed_exit=1
     )
@@ -300,7 +301,7 @@ def bench_size(customers: int, days: int, seed: int, work_root: Path) -> SizeRes
                 str(last_day),
             ],
         )
-        day_build = stage("one more day: build", dbt_cmd(["build"], work / "dbt"))
+        day_build = stage("one more day: build", dbt_cmd(["build", *PRODUCTION_BUILD_FLAGS], work / "dbt"))
         day_pub = stage(
             "one more day: publish",
             [

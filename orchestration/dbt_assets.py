@@ -17,6 +17,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from orchestration.project import dbt_project
+from orchestration.settings import PRODUCTION_BUILD_FLAGS
 
 LAYER_GROUPS = ("staging", "intermediate", "marts")
 
@@ -76,5 +77,5 @@ def model_relation(name: str) -> str:
     pool="duckdb_warehouse",
 )
 def warehouse_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource):
-    """`dbt build`: seeds, models and tests in dependency order."""
-    yield from dbt.cli(["build"], context=context).stream()
+    """`dbt build`: seeds, models and data tests in dependency order (unit tests run in CI, not here)."""
+    yield from dbt.cli(["build", *PRODUCTION_BUILD_FLAGS], context=context).stream()
