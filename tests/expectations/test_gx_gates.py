@@ -3,17 +3,23 @@ and an expectation that raised is a blocking failure, never a pass."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import dagster as dg
 import duckdb
+import great_expectations as gx
 import great_expectations.expectations as gxe
 import pytest
+from great_expectations.execution_engine import sqlalchemy_execution_engine
 
-from expectations import state
+from expectations import runtime, state
 from expectations.registry import LAYERS, build_suite, suite_names
 from expectations.runtime import GxRunner, raised_exception
-from expectations.suite import WARNING, Batch, Suite, SuiteContext
+from expectations.suite import ERROR, WARNING, Batch, Suite, SuiteContext
 from expectations.suites.raw._contract import contract_tables
 from orchestration.gx_gate import BLOCKING_CHECK, WARNING_CHECK, run_gate
 from raw.load import ensure_raw_schema
@@ -174,3 +180,188 @@ def test_every_suite_builds_with_its_own_name(layer):
     for name in suite_names(layer):
         suite = build_suite(layer, name, SuiteContext(relation=f"{layer}.{name}"))
         assert suite.name == name and suite.batches
+
+
+# --- SQL push-down on DuckDB (expectations/runtime.py) ----------------------------------------------------
+# GX computes every metric in DuckDB through a cursor of the caller's connection. These tests fail if GX stops
+# really running the expectations there (the DuckDB patch no longer applying, results read from a closed
+# connection), if a broken batch could pass, or if the runner leaves the warehouse file locked.
+
+
+def test_the_duckdb_patch_is_in_place_and_refuses_to_run_blind_when_gx_moved_it(monkeypatch):
+    assert runtime.duckdb_pushdown_enabled()
+    persisted = sqlalchemy_execution_engine._PERSISTED_CONNECTION_DIALECTS
+    assert "duckdb" in persisted and all(hasattr(d, "value") for d in persisted)
+
+    # A GX upgrade that renames the tuple (or changes what it holds) must stop the gates, never let them pass.
+    monkeypatch.delattr(sqlalchemy_execution_engine, "_PERSISTED_CONNECTION_DIALECTS")
+    with pytest.raises(runtime.GxPatchError, match="_PERSISTED_CONNECTION_DIALECTS"):
+        runtime.GxRunner(Path("unused"))
+    monkeypatch.setattr(
+        sqlalchemy_execution_engine, "_PERSISTED_CONNECTION_DIALECTS", ("sqlite", "mssql"), raising=False
+    )
+    with pytest.raises(runtime.GxPatchError):
+        runtime._persist_duckdb_connections()
+
+
+def test_without_the_patch_gx_reports_raised_expectations_never_a_pass(con, runner, monkeypatch):
+    # The upstream bug the patch works around (GX issues 10738, 11579). Should a GX release fix it, this test
+    # fails with every outcome passing: then the patch in runtime.py can go.
+    _insert_responses(con, [i % 11 for i in range(200)])
+    original = tuple(d for d in sqlalchemy_execution_engine._PERSISTED_CONNECTION_DIALECTS if d != "duckdb")
+    monkeypatch.setattr(sqlalchemy_execution_engine, "_PERSISTED_CONNECTION_DIALECTS", original)
+    outcome = _validate(runner, con, "raw", "survey__responses")
+    assert not outcome.passed
+    gx_outcomes = [o for o in outcome.outcomes if o.expectation != "query"]
+    assert gx_outcomes and all(o.raised and o.blocks for o in gx_outcomes)
+
+
+def test_expectations_are_computed_in_duckdb_with_the_observed_numbers(con, runner):
+    _insert_responses(con, [5] * 150 + [55] * 50)
+    outcome = _validate(runner, con, "raw", "survey__responses")
+    [failure] = outcome.blocking_failures
+    assert failure.observed["element_count"] == 200
+    assert failure.observed["unexpected_count"] == 50
+    assert failure.observed["partial_unexpected_list"] == [55] * 20
+    # GX validated a SQL query batch (push-down), not a dataframe.
+    results = runner.context.validation_results_store
+    specs = [results.get(key).meta["batch_spec"] for key in results.list_keys()]
+    assert specs and all("query" in spec and "batch_data" not in spec for spec in specs)
+    assert any("select score" in spec["query"] for spec in specs)
+
+
+def test_batches_that_aggregate_or_read_views_are_materialized_once_plain_scans_are_not(con):
+    _insert_responses(con, [7] * 10)
+    con.execute("create schema staging")
+    con.execute(
+        "create view staging.v as"
+        " select *, row_number() over (partition by response_id) as n from raw.survey__responses"
+    )
+    assert not runtime.needs_materializing(con, "select score from raw.survey__responses where score > 3")
+    assert runtime.needs_materializing(con, "select count(*) as n from raw.survey__responses where score > 3")
+    assert runtime.needs_materializing(
+        con, "select _export_date, count(*) from raw.survey__responses group by 1"
+    )
+    assert runtime.needs_materializing(con, "select score from staging.v")
+    with pytest.raises(duckdb.Error):
+        runtime.needs_materializing(con, "select nope from raw.survey__responses")
+
+
+def test_a_broken_view_fails_through_the_materialized_path(con, runner):
+    _insert_responses(con, [5] * 150 + [55] * 50)
+    con.execute("create schema staging")
+    con.execute(
+        "create view staging.scores as"
+        " select distinct on (response_id) response_id, score from raw.survey__responses"
+    )
+    suite = Suite(
+        "scores",
+        "staging",
+        [
+            Batch(
+                "rows",
+                "select score from staging.scores",
+                [
+                    gxe.ExpectColumnValuesToBeBetween(
+                        column="score", min_value=0, max_value=10, severity=ERROR
+                    )
+                ],
+            ),
+            Batch(
+                "good",
+                "select max(score) as top from staging.scores where score <= 10",
+                [gxe.ExpectColumnValuesToBeBetween(column="top", max_value=10, severity=ERROR)],
+            ),
+        ],
+    )
+    assert runtime.needs_materializing(con, suite.batches[0].sql)
+    outcome = runner.validate(con, suite)
+    assert [f.label() for f in outcome.blocking_failures] == [
+        "scores.rows: expect_column_values_to_be_between(score)"
+    ]
+    assert outcome.blocking_failures[0].observed["unexpected_count"] == 50
+    assert [o.success for o in outcome.outcomes if o.batch == "good"] == [True]
+
+
+def test_a_batch_that_fails_while_running_is_a_blocking_failure(con, runner):
+    _insert_responses(con, [7] * 10)
+    suite = Suite(
+        "survey__responses",
+        "raw",
+        [
+            Batch(
+                "rows",
+                # Binds (so the pre-check passes) but fails on the first row when DuckDB runs it.
+                "select cast('x' || score as integer) as score from raw.survey__responses",
+                [gxe.ExpectColumnValuesToNotBeNull(column="score", severity=WARNING)],
+            )
+        ],
+    )
+    outcome = runner.validate(con, suite)
+    assert not outcome.passed
+    assert all(o.raised for o in outcome.blocking_failures) and outcome.blocking_failures
+
+    # The same failure in a batch GX materialises (an aggregate): GX raises instead of reporting it.
+    aggregated = (
+        "select cast('x' || score as integer) as score, count(*) as n from raw.survey__responses group by 1"
+    )
+    assert runtime.needs_materializing(con, aggregated)
+    suite = Suite("survey__responses", "raw", [replace(suite.batches[0], sql=aggregated)])
+    outcome = runner.validate(con, suite)
+    assert not outcome.passed
+    [failure] = outcome.blocking_failures
+    assert failure.raised and "Conversion Error" in failure.error_message
+
+
+def test_the_runner_leaves_no_connection_open_on_the_warehouse(tmp_path, runner):
+    # The next Dagster step (or dbt, another process) needs the file lock once the caller closes `con`.
+    path = tmp_path / "locked" / "warehouse.duckdb"
+    path.parent.mkdir()
+    con = duckdb.connect(str(path))
+    ensure_raw_schema(con)
+    _insert_responses(con, [7] * 10)
+    assert _validate(runner, con, "raw", "survey__responses").passed
+    con.close()
+    other = subprocess.run(
+        [sys.executable, "-c", f"import duckdb; duckdb.connect({str(path)!r}).execute('select 1')"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert other.returncode == 0, other.stderr
+
+
+def test_the_same_suite_validated_twice_in_one_step_judges_the_new_data(con, runner):
+    _insert_responses(con, [7] * 100)
+    assert _validate(runner, con, "raw", "survey__responses").passed
+    con.execute("update raw.survey__responses set score = 55")
+    outcome = _validate(runner, con, "raw", "survey__responses")
+    assert [f.label() for f in outcome.blocking_failures] == [
+        "survey__responses.rows: expect_column_values_to_be_between(score)"
+    ]
+
+
+def test_data_docs_are_built_once_with_every_validation_of_the_step(con, tmp_path):
+    _insert_responses(con, [7] * 20)
+    runner = GxRunner(tmp_path / "gx")
+    _validate(runner, con, "raw", "survey__responses")
+    index = runner.build_docs()
+    assert index.name == "index.html" and index.exists()
+    site = index.parent
+    pages = {
+        ".".join(p.relative_to(site / "validations").parts[:2])
+        for p in (site / "validations").rglob("*.html")
+    }
+    suite = build_suite("raw", "survey__responses", SuiteContext(relation="raw.survey__responses"))
+    assert pages >= {f"survey__responses.{b.name}" for b in suite.batches if b.expectations}
+    assert "survey__responses.rows" in index.read_text()
+    # Results accumulate across runs (history), and a second step adds its own.
+    before = len(list((site / "validations").rglob("*.html")))
+    again = GxRunner(tmp_path / "gx")
+    _validate(again, con, "raw", "survey__responses")
+    again.build_docs()
+    assert len(list((site / "validations").rglob("*.html"))) > before
+    # The index is bounded so that building it does not slow down as history accumulates.
+    files = gx.get_context(mode="file", project_root_dir=str(tmp_path / "gx"))
+    index_builder = files.list_data_docs_sites()["local_site"]["site_index_builder"]
+    assert index_builder["validation_results_limit"] == runtime.DOCS_INDEX_LIMIT
