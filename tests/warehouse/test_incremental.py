@@ -1,14 +1,25 @@
-"""Daily incremental builds must end in exactly the marts a full refresh of the same data gives.
+"""Daily incremental builds must end in exactly the tables a full refresh of the same data gives.
 
 The small company is loaded up to five days before its end and built; then each remaining day is loaded and
-built incrementally. A copy of the final raw data is built from scratch with --full-refresh, and every mart
-table is compared with EXCEPT ALL both ways. Columns starting with '_' are load bookkeeping (the watermark a
-row was built with) and are the only ones left out of the comparison.
+built incrementally. Then two re-deliveries are loaded and built incrementally, each with its own build:
+- replaced files that drop records: a contact delivered only in the replaced file (it must disappear), a
+  contact whose latest delivery was in the replaced file (it falls back to its older delivery), and the
+  latest version of a subscription (base_crm__subscription_versions loses that version, keyed on
+  subscription_id + updated_at, and stg_crm__subscriptions falls back to the previous version);
+- a late re-delivery of an older export day carrying a changed copy of a survey response first delivered on
+  a newer day: loaded last, it must still lose to the newer delivery.
+A copy of the final raw data is built from scratch with --full-refresh, and every staging, intermediate and
+mart table is compared with EXCEPT ALL both ways. Columns starting with '_' are load bookkeeping (the
+delivery a row was built from, the watermark it was built with) and are the only ones left out.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import shutil
+from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -21,12 +32,54 @@ DAYS_BUILT_INCREMENTALLY = 5
 # Seeds and models only: data tests belong to the build test; here a failing test must not stop the runs.
 BUILD_MODELS = ["build", "--resource-type", "seed", "--resource-type", "model"]
 INCREMENTAL_MARTS = ("fct_journey_events", "fct_poor_experiences")
+# Every staging model that de-duplicates deliveries is incremental (stg_loader__* are small full tables).
+INCREMENTAL_STAGING = (
+    "base_crm__customer_versions",
+    "base_crm__subscription_versions",
+    "stg_billing__accounts",
+    "stg_billing__adjustments",
+    "stg_billing__invoice_lines",
+    "stg_billing__invoices",
+    "stg_billing__payments",
+    "stg_crm__appointments",
+    "stg_crm__campaigns",
+    "stg_crm__cases",
+    "stg_crm__contacts",
+    "stg_crm__customers",
+    "stg_crm__subscriptions",
+    "stg_survey__invitations",
+    "stg_survey__responses",
+    "stg_survey__surveys",
+)
+COMPARED_SCHEMAS = ("staging", "intermediate", "marts")
+LATE_COMMENT = "late copy of an older export day"
 
 
-def _mart_columns(con: duckdb.DuckDBPyConnection, catalog: str) -> dict[str, list[str]]:
+@dataclass(frozen=True)
+class Redeliveries:
+    """Keys the re-deliveries touched, to check their staged rows by name."""
+
+    dropped_contact: str  # its only delivery was in a replaced file
+    fallback_contact: str  # its latest delivery was in a replaced file, an older one remains
+    fallback_contact_older_day: date
+    dropped_subscription: str  # its latest version was delivered only in a replaced file
+    dropped_version_updated_at: object
+    previous_version_updated_at: object
+    late_response: str  # a changed copy was re-delivered in an older day's file
+
+
+@dataclass(frozen=True)
+class Builds:
+    daily: Path
+    full: Path
+    redeliveries: Redeliveries
+
+
+def _columns(con: duckdb.DuckDBPyConnection, catalog: str, schema: str) -> dict[str, list[str]]:
     rows = con.sql(
         "select table_name, column_name from information_schema.columns "
-        f"where table_schema = 'marts' and table_catalog = '{catalog}' order by table_name, ordinal_position"
+        f"where table_schema = '{schema}' and table_catalog = '{catalog}' "
+        "order by table_name, ordinal_position"
     ).fetchall()
     columns: dict[str, list[str]] = {}
     for table, column in rows:
@@ -35,9 +88,145 @@ def _mart_columns(con: duckdb.DuckDBPyConnection, catalog: str) -> dict[str, lis
     return columns
 
 
+def _file_lines(path: Path) -> list[str]:
+    return path.read_text(encoding="utf-8").splitlines(keepends=True)
+
+
+def _single_line_record(lines: list[str], line_number: int, key: str) -> str:
+    """The physical line `line_number` (1 = header), checked to be the whole record of `key`."""
+    line = lines[line_number - 1]
+    assert key in line and line.count('"') % 2 == 0, f"line {line_number} is not a one-line record of {key}"
+    return line
+
+
+def _write_redelivery(
+    exports_dir: Path, out_dir: Path, day: date, table: str, drop_lines=(), add_lines=()
+) -> None:
+    """out_dir/<day>/<table>.csv: the delivered file without `drop_lines` (line numbers), plus `add_lines`."""
+    original = _file_lines(exports_dir / day.isoformat() / f"{table}.csv")
+    kept = [line for number, line in enumerate(original, start=1) if number not in set(drop_lines)]
+    if kept and not kept[-1].endswith("\n"):
+        kept[-1] += "\n"
+    target = out_dir / day.isoformat() / f"{table}.csv"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text("".join(kept + list(add_lines)), encoding="utf-8")
+
+
+def _one(con: duckdb.DuckDBPyConnection, sql: str, params=()):
+    row = con.execute(sql, list(params)).fetchone()
+    assert row is not None, sql
+    return row
+
+
+def _redeliver_replacing_files(con: duckdb.DuckDBPyConnection, exports_dir: Path, out_dir: Path) -> dict:
+    """Replaced files dropping records; returns what to check and the days to load."""
+    dropped_contact, dropped_day, dropped_line = _one(
+        con,
+        """
+        select contact_id, any_value(_export_date), any_value(_line_number) from raw.crm__contacts
+        group by contact_id having count(*) = 1
+        order by any_value(_export_date) desc, contact_id limit 1
+        """,
+    )
+    fallback_contact, fallback_day, fallback_line, older_day = _one(
+        con,
+        """
+        with per_day as (
+            select contact_id, _export_date, count(*) as deliveries, any_value(_line_number) as line_number
+            from raw.crm__contacts group by 1, 2
+        ),
+        ordered as (
+            select *,
+                row_number() over (partition by contact_id order by _export_date desc) as newest,
+                lead(_export_date) over (partition by contact_id order by _export_date desc) as previous_day
+            from per_day
+        )
+        select contact_id, _export_date, line_number, previous_day from ordered
+        where newest = 1 and deliveries = 1 and previous_day is not null
+        order by _export_date desc, contact_id limit 1
+        """,
+    )
+    subscription, version_day, version_line, dropped_at, previous_at = _one(
+        con,
+        """
+        with versions as (
+            select subscription_id, timezone('UTC', updated_at) as updated_at, count(*) as deliveries,
+                any_value(_export_date) as export_date, any_value(_line_number) as line_number
+            from raw.crm__subscriptions group by 1, 2
+        ),
+        ordered as (
+            select *, row_number() over (partition by subscription_id order by updated_at desc) as newest,
+                lead(updated_at) over (partition by subscription_id order by updated_at desc) as previous_at
+            from versions
+        )
+        select subscription_id, export_date, line_number, updated_at, previous_at from ordered
+        where newest = 1 and deliveries = 1 and previous_at is not null
+        order by export_date desc, subscription_id limit 1
+        """,
+    )
+    contacts_to_drop: dict[date, list[int]] = {}
+    for key, day, line in [
+        (dropped_contact, dropped_day, dropped_line),
+        (fallback_contact, fallback_day, fallback_line),
+    ]:
+        _single_line_record(_file_lines(exports_dir / day.isoformat() / "crm__contacts.csv"), line, key)
+        contacts_to_drop.setdefault(day, []).append(line)
+    for day, lines in contacts_to_drop.items():
+        _write_redelivery(exports_dir, out_dir, day, "crm__contacts", drop_lines=lines)
+    _single_line_record(
+        _file_lines(exports_dir / version_day.isoformat() / "crm__subscriptions.csv"),
+        version_line,
+        subscription,
+    )
+    _write_redelivery(exports_dir, out_dir, version_day, "crm__subscriptions", drop_lines=[version_line])
+    return {
+        "days": sorted({*contacts_to_drop, version_day}),
+        "dropped_contact": dropped_contact,
+        "fallback_contact": fallback_contact,
+        "fallback_contact_older_day": older_day,
+        "dropped_subscription": subscription,
+        "dropped_version_updated_at": dropped_at,
+        "previous_version_updated_at": previous_at,
+    }
+
+
+def _redeliver_older_day_late(con: duckdb.DuckDBPyConnection, exports_dir: Path, out_dir: Path) -> dict:
+    """An older day's survey__responses file re-delivered with a changed copy of a newer day's response."""
+    # The day before the newer one, not the first day: the marts reprocess from the oldest day loaded.
+    response, newer_day, line, older_day = _one(
+        con,
+        """
+        with delivered_once as (
+            select response_id, any_value(_export_date) as newer_day, any_value(_line_number) as line_number
+            from raw.survey__responses group by response_id having count(*) = 1
+        ),
+        with_older_day as (
+            select *,
+                (select max(_export_date) from raw.survey__responses where _export_date < newer_day)
+                    as older_day
+            from delivered_once
+        )
+        select response_id, newer_day, line_number, older_day from with_older_day
+        where older_day is not null
+        order by newer_day desc, response_id limit 1
+        """,
+    )
+    newer_lines = _file_lines(exports_dir / newer_day.isoformat() / "survey__responses.csv")
+    record = next(csv.reader([_single_line_record(newer_lines, line, response)]))
+    values = dict(zip(next(csv.reader([newer_lines[0]])), record, strict=True))
+    values["comment"] = LATE_COMMENT
+    older_header = next(
+        csv.reader([_file_lines(exports_dir / older_day.isoformat() / "survey__responses.csv")[0]])
+    )
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerow([values.get(column, "") for column in older_header])
+    _write_redelivery(exports_dir, out_dir, older_day, "survey__responses", add_lines=[buffer.getvalue()])
+    return {"days": [older_day], "late_response": response}
+
+
 @pytest.fixture(scope="module")
-def incremental_and_full_refresh(small_company, tmp_path_factory) -> tuple[Path, Path]:
-    """(warehouse built day by day, warehouse built once with --full-refresh) over the same raw data."""
+def incremental_and_full_refresh(small_company, tmp_path_factory) -> Builds:
+    """Warehouse built day by day then after re-deliveries, and a copy built once with --full-refresh."""
     from raw.load import available_export_dates, load_exports
 
     root = tmp_path_factory.mktemp("incremental")
@@ -51,39 +240,129 @@ def incremental_and_full_refresh(small_company, tmp_path_factory) -> tuple[Path,
         load_exports(daily, small_company.exports_dir, export_dates=[day])
         run_dbt(BUILD_MODELS, daily, root / f"dbt_{day.isoformat()}")
 
+    facts = {}
+    for step, redeliver in [("replaced", _redeliver_replacing_files), ("late", _redeliver_older_day_late)]:
+        out_dir = root / f"redelivered_{step}"
+        with duckdb.connect(str(daily), read_only=True) as con:
+            found = redeliver(con, small_company.exports_dir, out_dir)
+        results = load_exports(daily, out_dir, export_dates=found.pop("days"))
+        assert results and {r.status for r in results} == {"replaced"}, results
+        run_dbt(BUILD_MODELS, daily, root / f"dbt_{step}")
+        facts.update(found)
+
     full = root / "full.duckdb"
     shutil.copy(daily, full)
     run_dbt([*BUILD_MODELS, "--full-refresh"], full, root / "dbt_full")
-    return daily, full
+    return Builds(daily, full, Redeliveries(**facts))
 
 
 def test_incremental_runs_really_were_incremental(incremental_and_full_refresh):
     """Rows of customers nobody touched lately keep the watermark of an earlier run."""
-    daily, _ = incremental_and_full_refresh
+    daily = incremental_and_full_refresh.daily
     with duckdb.connect(str(daily), read_only=True) as con:
         for mart in INCREMENTAL_MARTS:
             watermarks = con.sql(f"select count(distinct _loaded_through_at) from marts.{mart}").fetchone()[0]
             assert watermarks > 1, f"{mart} was rebuilt whole on every run"
 
 
-def test_daily_incremental_marts_equal_a_full_refresh(incremental_and_full_refresh):
-    daily, full = incremental_and_full_refresh
+def test_incremental_staging_rebuilds_only_keys_with_new_deliveries(incremental_and_full_refresh):
+    """Staged rows keep the watermark of the run that built them: the daily runs rebuilt a small share of
+    each table, and a table with no new deliveries was left alone (its rows keep their first watermark)."""
+    daily = incremental_and_full_refresh.daily
+    with duckdb.connect(str(daily), read_only=True) as con:
+        tables = {
+            t
+            for (t,) in con.sql(
+                "select table_name from information_schema.tables where table_schema = 'staging'"
+            ).fetchall()
+        }
+        assert set(INCREMENTAL_STAGING) <= tables
+        rebuilt_tables = 0
+        for model in INCREMENTAL_STAGING:
+            rows, watermarks, rebuilt = con.sql(
+                f"""
+                select count(*), count(distinct _loaded_through_at),
+                    count(*) filter (where _loaded_through_at > first_build.watermark)
+                from staging.{model}
+                cross join (select min(_loaded_through_at) as watermark from staging.{model}) as first_build
+                """
+            ).fetchone()
+            print(f"\n{model}: rows={rows} watermarks={watermarks} rebuilt_after_first_build={rebuilt}")
+            assert rows > 0
+            if rows >= 1000:
+                # Five days of deliveries and two re-deliveries touch far fewer keys than a table holds.
+                assert watermarks > 1, f"{model}: every row has one watermark"
+                assert rebuilt < rows * 0.25, (
+                    f"{model}: {rebuilt} of {rows} rows rebuilt after the first build"
+                )
+            rebuilt_tables += rebuilt > 0
+        assert rebuilt_tables >= len(INCREMENTAL_STAGING) // 2
+
+
+def test_replaced_files_and_late_redeliveries_staged_as_delivered(incremental_and_full_refresh):
+    daily, facts = incremental_and_full_refresh.daily, incremental_and_full_refresh.redeliveries
+    with duckdb.connect(str(daily), read_only=True) as con:
+
+        def count(sql: str, *params) -> int:
+            return con.execute(sql, list(params)).fetchone()[0]
+
+        # A record only the replaced file carried is gone, from raw and from staging.
+        for table in ("raw.crm__contacts", "staging.stg_crm__contacts"):
+            assert count(f"select count(*) from {table} where contact_id = ?", facts.dropped_contact) == 0
+        # A record the replaced file carried last falls back to its older delivery.
+        assert con.execute(
+            "select _export_date from staging.stg_crm__contacts where contact_id = ?",
+            [facts.fallback_contact],
+        ).fetchall() == [(facts.fallback_contact_older_day,)]
+        # A version only the replaced file carried is gone: the subscription falls back to the one before.
+        assert (
+            count(
+                "select count(*) from staging.base_crm__subscription_versions "
+                "where subscription_id = ? and updated_at = ?",
+                facts.dropped_subscription,
+                facts.dropped_version_updated_at,
+            )
+            == 0
+        )
+        assert con.execute(
+            "select updated_at from staging.stg_crm__subscriptions where subscription_id = ?",
+            [facts.dropped_subscription],
+        ).fetchall() == [(facts.previous_version_updated_at,)]
+        # The late copy of an older day landed last, but the newer day's delivery still wins.
+        assert (
+            count(
+                "select count(*) from raw.survey__responses where response_id = ? and comment = ?",
+                facts.late_response,
+                LATE_COMMENT,
+            )
+            == 1
+        )
+        staged = con.execute(
+            "select comment from staging.stg_survey__responses where response_id = ?", [facts.late_response]
+        ).fetchall()
+        assert len(staged) == 1 and staged[0][0] != LATE_COMMENT
+
+
+@pytest.mark.parametrize("schema", COMPARED_SCHEMAS)
+def test_daily_incremental_build_equals_a_full_refresh(incremental_and_full_refresh, schema):
+    daily, full = incremental_and_full_refresh.daily, incremental_and_full_refresh.full
     with duckdb.connect(str(daily), read_only=True) as con:
         con.execute(f"attach '{full}' as full_refresh (read_only)")
-        daily_columns = _mart_columns(con, "daily")
-        full_columns = _mart_columns(con, "full_refresh")
+        daily_columns = _columns(con, "daily", schema)
+        full_columns = _columns(con, "full_refresh", schema)
         assert daily_columns == full_columns
-        assert set(INCREMENTAL_MARTS) <= set(daily_columns)
+        expected = {"staging": INCREMENTAL_STAGING, "marts": INCREMENTAL_MARTS}.get(schema, ())
+        assert set(expected) <= set(daily_columns)
 
         differences = {}
         for table, columns in daily_columns.items():
-            column_list = ", ".join(columns)
-            daily_sql = f"select {column_list} from daily.marts.{table}"
-            full_sql = f"select {column_list} from full_refresh.marts.{table}"
+            column_list = ", ".join(f'"{column}"' for column in columns)
+            daily_sql = f"select {column_list} from daily.{schema}.{table}"
+            full_sql = f"select {column_list} from full_refresh.{schema}.{table}"
             only_daily = con.sql(f"select count(*) from ({daily_sql} except all {full_sql})").fetchone()[0]
             only_full = con.sql(f"select count(*) from ({full_sql} except all {daily_sql})").fetchone()[0]
-            rows = con.sql(f"select count(*) from daily.marts.{table}").fetchone()[0]
-            print(f"\n{table}: rows={rows} only_incremental={only_daily} only_full_refresh={only_full}")
+            rows = con.sql(f"select count(*) from daily.{schema}.{table}").fetchone()[0]
+            print(f"\n{schema}.{table}: rows={rows} only_daily={only_daily} only_full_refresh={only_full}")
             if only_daily or only_full:
                 differences[table] = (only_daily, only_full)
         assert differences == {}

@@ -1,8 +1,9 @@
+{{ config(**staging_incremental_config('account_number')) }}
 with
 
 source as (
 
-    select * from {{ source('billing', 'accounts') }}
+    {{ staging_source(source('billing', 'accounts'), 'account_number') }}
 
 ),
 
@@ -27,7 +28,8 @@ final as (
         {{ normalize_email('billing_email') }} as billing_email,
         {{ normalize_code('currency') }} as currency,
         {{ to_utc('opened_at') }} as opened_at,
-        {{ to_utc('updated_at') }} as updated_at
+        {{ to_utc('updated_at') }} as updated_at,
+        {{ staging_bookkeeping_columns(source('billing', 'accounts'), 'ranked') }}
     from ranked
     where version_rank = 1
 

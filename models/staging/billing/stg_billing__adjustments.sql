@@ -1,8 +1,9 @@
+{{ config(**staging_incremental_config('adjustment_id')) }}
 with
 
 source as (
 
-    select * from {{ source('billing', 'adjustments') }}
+    {{ staging_source(source('billing', 'adjustments'), 'adjustment_id') }}
 
 ),
 
@@ -24,7 +25,8 @@ final as (
         {{ to_utc('created_at') }} as created_at,
         cast(amount_minor as {{ dbt.type_bigint() }}) as amount_minor,
         {{ normalize_code('currency') }} as currency,
-        {{ normalize_code('reason_code') }} as reason_code
+        {{ normalize_code('reason_code') }} as reason_code,
+        {{ staging_bookkeeping_columns(source('billing', 'adjustments'), 'ranked_deliveries') }}
     from ranked_deliveries
     where delivery_rank = 1
 

@@ -1,8 +1,9 @@
+{{ config(**staging_incremental_config('invoice_line_id')) }}
 with
 
 source as (
 
-    select * from {{ source('billing', 'invoice_lines') }}
+    {{ staging_source(source('billing', 'invoice_lines'), 'invoice_line_id') }}
 
 ),
 
@@ -31,7 +32,8 @@ final as (
         {{ normalize_code('promo_code') }} as promo_code,
         nullif(trim(description), '') as description,
         cast(amount_minor as {{ dbt.type_bigint() }}) as amount_minor,
-        cast(tax_minor as {{ dbt.type_bigint() }}) as tax_minor
+        cast(tax_minor as {{ dbt.type_bigint() }}) as tax_minor,
+        {{ staging_bookkeeping_columns(source('billing', 'invoice_lines'), 'ranked_deliveries') }}
     from ranked_deliveries
     where delivery_rank = 1
 

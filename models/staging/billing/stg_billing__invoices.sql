@@ -1,8 +1,9 @@
+{{ config(**staging_incremental_config('invoice_id')) }}
 with
 
 source as (
 
-    select * from {{ source('billing', 'invoices') }}
+    {{ staging_source(source('billing', 'invoices'), 'invoice_id') }}
 
 ),
 
@@ -25,7 +26,8 @@ final as (
         cast(period_end as date) as period_end_date,
         cast(due_date as date) as due_date,
         cast(total_minor as {{ dbt.type_bigint() }}) as total_minor,
-        {{ normalize_code('currency') }} as currency
+        {{ normalize_code('currency') }} as currency,
+        {{ staging_bookkeeping_columns(source('billing', 'invoices'), 'ranked_deliveries') }}
     from ranked_deliveries
     where delivery_rank = 1
 

@@ -1,8 +1,9 @@
+{{ config(**staging_incremental_config('payment_id')) }}
 with
 
 source as (
 
-    select * from {{ source('billing', 'payments') }}
+    {{ staging_source(source('billing', 'payments'), 'payment_id') }}
 
 ),
 
@@ -36,7 +37,8 @@ final as (
             when {{ normalize_code('ranked_deliveries.failure_code') }} is null then null
             else coalesce(payment_failure_codes.caused_by, 'unknown')
         end as failure_caused_by,
-        coalesce(payment_failure_codes.caused_by = 'company', false) as is_company_caused
+        coalesce(payment_failure_codes.caused_by = 'company', false) as is_company_caused,
+        {{ staging_bookkeeping_columns(source('billing', 'payments'), 'ranked_deliveries') }}
     from ranked_deliveries
     left join payment_failure_codes
         on {{ normalize_code('ranked_deliveries.failure_code') }} = payment_failure_codes.failure_code

@@ -1,8 +1,9 @@
+{{ config(**staging_incremental_config('appointment_id')) }}
 with
 
 source as (
 
-    select * from {{ source('crm', 'appointments') }}
+    {{ staging_source(source('crm', 'appointments'), 'appointment_id') }}
 
 ),
 
@@ -34,7 +35,8 @@ final as (
         {{ normalize_code('tech_note_codes') }} as tech_note_codes,
         {{ has_note_code('tech_note_codes', 'MISSING_TOOL') }} as has_missing_tool_note,
         {{ has_note_code('tech_note_codes', 'PROPERTY_DAMAGE') }} as has_property_damage_note,
-        nullif(trim(tech_notes), '') as tech_notes
+        nullif(trim(tech_notes), '') as tech_notes,
+        {{ staging_bookkeeping_columns(source('crm', 'appointments'), 'ranked_deliveries') }}
     from ranked_deliveries
     where delivery_rank = 1
 

@@ -1,8 +1,9 @@
+{{ config(**staging_incremental_config('campaign_id')) }}
 with
 
 source as (
 
-    select * from {{ source('crm', 'campaigns') }}
+    {{ staging_source(source('crm', 'campaigns'), 'campaign_id') }}
 
 ),
 
@@ -31,7 +32,8 @@ final as (
         {{ normalize_code('currency') }} as currency,
         cast(starts_on as date) as starts_on,
         cast(ends_on as date) as ends_on,
-        {{ to_utc('updated_at') }} as updated_at
+        {{ to_utc('updated_at') }} as updated_at,
+        {{ staging_bookkeeping_columns(source('crm', 'campaigns'), 'ranked') }}
     from ranked
     where version_rank = 1
 

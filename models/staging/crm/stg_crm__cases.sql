@@ -1,8 +1,9 @@
+{{ config(**staging_incremental_config('case_id')) }}
 with
 
 source as (
 
-    select * from {{ source('crm', 'cases') }}
+    {{ staging_source(source('crm', 'cases'), 'case_id') }}
 
 ),
 
@@ -36,7 +37,8 @@ final as (
         {{ to_utc('ranked.opened_at') }} as opened_at,
         {{ to_utc('ranked.closed_at') }} as closed_at,
         {{ normalize_code('ranked.resolution_code') }} as resolution_code,
-        {{ to_utc('ranked.updated_at') }} as updated_at
+        {{ to_utc('ranked.updated_at') }} as updated_at,
+        {{ staging_bookkeeping_columns(source('crm', 'cases'), 'ranked') }}
     from ranked
     left join channel_codes
         on {{ normalize_code('ranked.channel') }} = channel_codes.source_code

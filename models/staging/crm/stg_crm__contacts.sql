@@ -1,8 +1,9 @@
+{{ config(**staging_incremental_config('contact_id')) }}
 with
 
 source as (
 
-    select * from {{ source('crm', 'contacts') }}
+    {{ staging_source(source('crm', 'contacts'), 'contact_id') }}
 
 ),
 
@@ -36,7 +37,8 @@ final as (
         ranked_deliveries.agent_id,
         {{ normalize_code('ranked_deliveries.promise_code') }} as promise_code,
         {{ to_utc('ranked_deliveries.promise_due_at') }} as promise_due_at,
-        cast(ranked_deliveries.quoted_amount_minor as {{ dbt.type_bigint() }}) as quoted_amount_minor
+        cast(ranked_deliveries.quoted_amount_minor as {{ dbt.type_bigint() }}) as quoted_amount_minor,
+        {{ staging_bookkeeping_columns(source('crm', 'contacts'), 'ranked_deliveries') }}
     from ranked_deliveries
     left join channel_codes
         on {{ normalize_code('ranked_deliveries.channel') }} = channel_codes.source_code

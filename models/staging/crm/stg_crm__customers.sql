@@ -1,8 +1,9 @@
+{{ config(**staging_incremental_config('customer_id')) }}
 with
 
 customer_versions as (
 
-    select * from {{ ref('base_crm__customer_versions') }}
+    {{ staging_source(ref('base_crm__customer_versions'), 'customer_id', from_raw=false) }}
 
 ),
 
@@ -25,7 +26,8 @@ final as (
         campaign_id,
         signed_up_at,
         marketing_opt_in,
-        updated_at
+        updated_at,
+        {{ staging_bookkeeping_columns(ref('base_crm__customer_versions'), 'ranked_versions', from_raw=false) }}
     from ranked_versions
     where version_rank = 1
 

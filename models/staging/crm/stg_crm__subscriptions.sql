@@ -1,8 +1,9 @@
+{{ config(**staging_incremental_config('subscription_id')) }}
 with
 
 subscription_versions as (
 
-    select * from {{ ref('base_crm__subscription_versions') }}
+    {{ staging_source(ref('base_crm__subscription_versions'), 'subscription_id', from_raw=false) }}
 
 ),
 
@@ -39,7 +40,8 @@ final as (
         reason_source,
         reason_category,
         stated_silo,
-        updated_at
+        updated_at,
+        {{ staging_bookkeeping_columns(ref('base_crm__subscription_versions'), 'ranked_versions', from_raw=false) }}
     from ranked_versions
     where version_rank = 1
 

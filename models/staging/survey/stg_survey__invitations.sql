@@ -1,8 +1,9 @@
+{{ config(**staging_incremental_config('invitation_id')) }}
 with
 
 source as (
 
-    select * from {{ source('survey', 'invitations') }}
+    {{ staging_source(source('survey', 'invitations'), 'invitation_id') }}
 
 ),
 
@@ -23,7 +24,8 @@ final as (
         {{ normalize_email('email') }} as email,
         {{ to_utc('sent_at') }} as sent_at,
         {{ normalize_code('trigger_type') }} as trigger_type,
-        trigger_id
+        trigger_id,
+        {{ staging_bookkeeping_columns(source('survey', 'invitations'), 'ranked_deliveries') }}
     from ranked_deliveries
     where delivery_rank = 1
 

@@ -1,8 +1,9 @@
+{{ config(**staging_incremental_config('response_id')) }}
 with
 
 source as (
 
-    select * from {{ source('survey', 'responses') }}
+    {{ staging_source(source('survey', 'responses'), 'response_id') }}
 
 ),
 
@@ -23,7 +24,8 @@ final as (
         {{ normalize_email('email') }} as email,
         {{ to_utc('responded_at') }} as responded_at,
         cast(score as integer) as score,
-        nullif(trim(comment), '') as comment
+        nullif(trim(comment), '') as comment,
+        {{ staging_bookkeeping_columns(source('survey', 'responses'), 'ranked_deliveries') }}
     from ranked_deliveries
     where delivery_rank = 1
 

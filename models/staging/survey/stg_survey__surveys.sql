@@ -1,8 +1,9 @@
+{{ config(**staging_incremental_config('survey_id')) }}
 with
 
 source as (
 
-    select * from {{ source('survey', 'surveys') }}
+    {{ staging_source(source('survey', 'surveys'), 'survey_id') }}
 
 ),
 
@@ -22,7 +23,8 @@ final as (
         {{ normalize_code('survey_type') }} as survey_type,
         cast(scale_min as integer) as scale_min,
         cast(scale_max as integer) as scale_max,
-        nullif(trim(question), '') as question
+        nullif(trim(question), '') as question,
+        {{ staging_bookkeeping_columns(source('survey', 'surveys'), 'ranked_deliveries') }}
     from ranked_deliveries
     where delivery_rank = 1
 

@@ -1,8 +1,9 @@
+{{ config(**staging_incremental_config(['customer_id', 'updated_at'])) }}
 with
 
 source as (
 
-    select * from {{ source('crm', 'customers') }}
+    {{ staging_source(source('crm', 'customers'), ['customer_id', 'updated_at'], source_key=['customer_id', to_utc('updated_at')]) }}
 
 ),
 
@@ -27,7 +28,8 @@ final as (
         cast(marketing_opt_in as {{ dbt.type_boolean() }}) as marketing_opt_in,
         {{ to_utc('updated_at') }} as updated_at,
         _export_date as export_date,
-        _load_id as load_id
+        _load_id as load_id,
+        {{ staging_bookkeeping_columns(source('crm', 'customers'), 'ranked_deliveries') }}
     from ranked_deliveries
     where delivery_rank = 1
 

@@ -1,8 +1,9 @@
+{{ config(**staging_incremental_config(['subscription_id', 'updated_at'])) }}
 with
 
 source as (
 
-    select * from {{ source('crm', 'subscriptions') }}
+    {{ staging_source(source('crm', 'subscriptions'), ['subscription_id', 'updated_at'], source_key=['subscription_id', to_utc('updated_at')]) }}
 
 ),
 
@@ -53,7 +54,8 @@ cleaned as (
         {{ normalize_code('cancel_type') }} as cancel_type,
         {{ normalize_code('cancel_reason_code') }} as cancel_reason_code,
         nullif(trim(cancel_reason_text), '') as cancel_reason_text,
-        {{ to_utc('updated_at') }} as updated_at
+        {{ to_utc('updated_at') }} as updated_at,
+        {{ staging_bookkeeping_columns(source('crm', 'subscriptions'), 'deduplicated') }}
     from deduplicated
 
 ),
