@@ -133,23 +133,6 @@ events_flagged as (
         and events_in_scope.source_id = poor_experiences_by_source.source_id
 ),
 
-defection_times as (
-    select customer_id, episode_ended_at as defected_at
-    from customer_episodes
-    where is_defection
-),
-
-next_defection as (
-    select
-        events_flagged.journey_event_id,
-        min(defection_times.defected_at) as next_defected_at
-    from events_flagged
-    inner join defection_times
-        on events_flagged.customer_id = defection_times.customer_id
-        and defection_times.defected_at >= events_flagged.occurred_at
-    group by events_flagged.journey_event_id
-),
-
 sequenced as (
     select
         events_flagged.*,
@@ -160,7 +143,14 @@ sequenced as (
         lag(events_flagged.occurred_at) over (
             partition by events_flagged.customer_id
             order by events_flagged.occurred_at, events_flagged.event_type, events_flagged.journey_event_id
-        ) as previous_occurred_at
+        ) as previous_occurred_at,
+        -- The customer's first defection at or after the event: exit events are the defections. A window, not
+        -- a range join plus a group by on the event id (that cost 3/4 of this model at 1M customers).
+        min(case when events_flagged.stage = 'exit' then events_flagged.occurred_at end) over (
+            partition by events_flagged.customer_id
+            order by events_flagged.occurred_at
+            range between current row and unbounded following
+        ) as next_defected_at
     from events_flagged
 ),
 
@@ -185,15 +175,13 @@ final as (
             {{ dbt.datediff('sequenced.previous_occurred_at', 'sequenced.occurred_at', 'second') }} as bigint
         )
             as seconds_since_previous_event,
-        next_defection.next_defected_at,
+        sequenced.next_defected_at,
         cast(
-            {{ dbt.datediff('sequenced.occurred_at', 'next_defection.next_defected_at', 'second') }} as bigint
+            {{ dbt.datediff('sequenced.occurred_at', 'sequenced.next_defected_at', 'second') }} as bigint
         )
             as seconds_until_next_defection,
         warehouse_as_of.loaded_through_at as _loaded_through_at
     from sequenced
-    left join next_defection
-        on sequenced.journey_event_id = next_defection.journey_event_id
     cross join warehouse_as_of
 )
 
