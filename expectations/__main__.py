@@ -30,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
 
     warehouse = args.warehouse or settings.warehouse_path()
     runner = GxRunner(args.gx_dir or settings.gx_dir())
-    con = duckdb.connect(str(warehouse))
+    con = duckdb.connect(str(warehouse), config=settings.duckdb_config())
     failed = 0
     try:
         existing = {

@@ -21,6 +21,8 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration import settings
+
 SERVING_FILE = "marts.duckdb"
 PARQUET_LINK = "parquet"
 VERSIONS_DIR = "versions"
@@ -78,7 +80,7 @@ def publish_marts(warehouse_file: Path, serving_dir: Path, schema: str = "marts"
 
 
 def _write_copy(warehouse_file: Path, target: Path, parquet_dir: Path, schema: str) -> dict[str, int]:
-    con = duckdb.connect(str(target))
+    con = duckdb.connect(str(target), config=settings.duckdb_config())
     try:
         # Read-only attach: the copy never takes the writer's lock for longer than the read.
         con.execute(f"attach {_literal(str(warehouse_file))} as warehouse (read_only)")

@@ -37,7 +37,7 @@ class WarehouseResource(dg.ConfigurableResource):
     def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
         """Open the warehouse, closing it afterwards so the next step (or dbt's process) can take the lock."""
         self.file.parent.mkdir(parents=True, exist_ok=True)
-        con = duckdb.connect(str(self.file), read_only=read_only)
+        con = duckdb.connect(str(self.file), read_only=read_only, config=settings.duckdb_config())
         try:
             yield con
         finally:

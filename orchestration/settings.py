@@ -22,6 +22,13 @@ def _path(var: str, default: str) -> Path:
     return value if value.is_absolute() else REPO_ROOT / value
 
 
+def duckdb_config() -> dict[str, str]:
+    """DuckDB settings for the job's own connections, matching dbt's profile (profiles.yml): a memory bound
+    (DUCKDB_MEMORY_LIMIT, default 3GB) so that big sorts and joins spill to disk instead of growing the
+    process past a laptop's budget."""
+    return {"memory_limit": os.environ.get("DUCKDB_MEMORY_LIMIT", "3GB")}
+
+
 def warehouse_path() -> Path:
     """The writer's DuckDB file (WAREHOUSE_PATH, default data/warehouse.duckdb); dbt reads it too."""
     return _path("WAREHOUSE_PATH", "data/warehouse.duckdb")
