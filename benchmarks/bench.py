@@ -272,7 +272,9 @@ def bench_size(customers: int, days: int, seed: int, work_root: Path) -> SizeRes
         [
             py,
             "-c",
-            "import duckdb,sys; con=duckdb.connect(sys.argv[1]); "
+            # The same DuckDB settings as dbt's profile, so the floor works within the same memory.
+            "import duckdb,sys; from orchestration.settings import duckdb_config; "
+            "con=duckdb.connect(sys.argv[1], config={**duckdb_config(), 'preserve_insertion_order': False}); "
             "con.execute(open(sys.argv[2]).read()); con.close()",
             str(floor_db),
             str(script),
