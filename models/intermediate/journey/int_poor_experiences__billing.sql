@@ -86,20 +86,18 @@ subscriptions_sold_with_promo as (
 
 ),
 
+-- Only subscriptions sold with a promo need their first invoice. An aggregate rather than a row_number()
+-- window, which sorted every recurring line per subscription.
 first_invoice_per_subscription as (
 
     select
         subscription_id,
-        invoice_id,
-        invoice_date,
-        invoiced_at,
-        row_number() over (
-            partition by subscription_id
-            order by period_start_date, invoice_date, invoice_id
-        ) as invoice_rank
+        {{ min_by_ordered('invoice_id', ['period_start_date', 'invoice_date', 'invoice_id']) }} as invoice_id,
+        {{ min_by_ordered('invoiced_at', ['period_start_date', 'invoice_date', 'invoice_id']) }} as invoiced_at
     from lines_joined_to_invoices
-    where subscription_id is not null
-        and line_type = 'RECURRING'
+    where line_type = 'RECURRING'
+        and subscription_id in (select subscription_id from subscriptions_sold_with_promo)
+    group by subscription_id
 
 ),
 
@@ -128,7 +126,6 @@ promos_not_applied as (
     from subscriptions_sold_with_promo
     inner join first_invoice_per_subscription
         on subscriptions_sold_with_promo.subscription_id = first_invoice_per_subscription.subscription_id
-        and first_invoice_per_subscription.invoice_rank = 1
     cross join promo_not_applied_rule
     left join promo_lines
         on first_invoice_per_subscription.invoice_id = promo_lines.invoice_id
@@ -183,35 +180,39 @@ unquoted_fees as (
 ),
 
 -- The agreed price is the version valid at the period start; a subscription that started later in the
--- period has no such version yet, so its first version's price applies.
+-- period has no such version yet, so its first version's price applies. Two equality joins and no window:
+-- ranking every version per invoice line took 70 s of the build at 1M customers.
+recurring_lines as (
+
+    select *
+    from lines_joined_to_invoices
+    where line_type = 'RECURRING'
+
+),
+
 recurring_lines_joined_to_prices as (
 
     select
-        lines_joined_to_invoices.invoice_line_id,
-        lines_joined_to_invoices.invoice_id,
-        lines_joined_to_invoices.subscription_id,
-        lines_joined_to_invoices.amount_minor,
-        lines_joined_to_invoices.invoiced_at,
-        coalesce(lines_joined_to_invoices.customer_id, subscription_versions.customer_id) as customer_id,
-        subscription_versions.monthly_price_minor,
-        row_number() over (
-            partition by lines_joined_to_invoices.invoice_line_id
-            order by
-                case
-                    when subscription_versions.valid_from <= lines_joined_to_invoices.period_start_at
-                        then 0
-                    else 1
-                end,
-                case
-                    when subscription_versions.valid_from <= lines_joined_to_invoices.period_start_at
-                        then subscription_versions.valid_from
-                end desc,
-                subscription_versions.valid_from
-        ) as version_rank
-    from lines_joined_to_invoices
-    inner join subscription_versions
-        on lines_joined_to_invoices.subscription_id = subscription_versions.subscription_id
-    where lines_joined_to_invoices.line_type = 'RECURRING'
+        recurring_lines.invoice_line_id,
+        recurring_lines.invoice_id,
+        recurring_lines.subscription_id,
+        recurring_lines.amount_minor,
+        recurring_lines.invoiced_at,
+        coalesce(
+            recurring_lines.customer_id, version_in_force.customer_id, first_version.customer_id
+        ) as customer_id,
+        case
+            when version_in_force.subscription_id is not null then version_in_force.monthly_price_minor
+            else first_version.monthly_price_minor
+        end as monthly_price_minor
+    from recurring_lines
+    inner join subscription_versions as first_version
+        on recurring_lines.subscription_id = first_version.subscription_id
+        and first_version.version_number = 1
+    left join subscription_versions as version_in_force
+        on recurring_lines.subscription_id = version_in_force.subscription_id
+        and recurring_lines.period_start_at >= version_in_force.valid_from
+        and recurring_lines.period_start_at < {{ open_ended('version_in_force.valid_to') }}
 
 ),
 
@@ -231,8 +232,7 @@ overcharges as (
             as evidence
     from recurring_lines_joined_to_prices
     cross join overcharge_rule
-    where recurring_lines_joined_to_prices.version_rank = 1
-        and recurring_lines_joined_to_prices.amount_minor
+    where recurring_lines_joined_to_prices.amount_minor
             > recurring_lines_joined_to_prices.monthly_price_minor * (1 + overcharge_rule.threshold / 100.0)
 
 ),

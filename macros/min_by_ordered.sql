@@ -1,0 +1,16 @@
+{#
+  The value of `value` on the row that sorts first by `order_columns` (a list, compared left to right): an
+  aggregate, so "the first row per group" costs a hash aggregation instead of a window that sorts every
+  group. Ties on the whole key pick any of the tied rows, so give a key that is unique within the group.
+#}
+{% macro min_by_ordered(value, order_columns) -%}
+    {{ return(adapter.dispatch('min_by_ordered')(value, order_columns)) }}
+{%- endmacro %}
+
+{% macro duckdb__min_by_ordered(value, order_columns) -%}
+    min_by({{ value }}, row({{ order_columns | join(', ') }}))
+{%- endmacro %}
+
+{% macro default__min_by_ordered(value, order_columns) -%}
+    min_by({{ value }}, struct({{ order_columns | join(', ') }}))
+{%- endmacro %}
