@@ -1,51 +1,33 @@
 {#
-  Customers an incremental mart must rebuild: everyone touched by raw rows loaded since the mart's last run,
-  found through the events those rows produce. A row delivered on export day D describes an event at most
-  late_arrival_days before D, so every event from (first newly loaded export day - late_arrival_days) on is
-  reprocessed; that also covers "the last late_arrival_days of events" when nothing new was loaded.
-  Whole customers are rebuilt because later facts (a defection, a late contact) change their older rows.
-  `watermark_relation` is the incremental table carrying _loaded_through_at (the load watermark it saw).
+  Customers an incremental fact must rebuild: those whose input fingerprint (int_customer_fingerprints,
+  column `fingerprint_column`) differs from the _input_fingerprint their rows in `relation` carry. That is
+  every customer with new or changed inputs, and every customer whose inputs are gone (fingerprint now null,
+  rows still stored). Customers are rebuilt whole, because a later fact (a defection, a late contact)
+  changes their older rows too.
 #}
-{% macro customers_to_reprocess(watermark_relation) -%}
-    select customer_id from (
-        with
+{% macro customers_to_reprocess(relation, fingerprint_column) -%}
+    select coalesce(current_inputs.customer_id, built.customer_id) as customer_id
+    from (
+        select customer_id, {{ fingerprint_column }} as fingerprint
+        from {{ ref('int_customer_fingerprints') }}
+        where {{ fingerprint_column }} is not null
+    ) as current_inputs
+    full outer join (
+        select distinct customer_id, _input_fingerprint as fingerprint from {{ relation }}
+    ) as built
+        on current_inputs.customer_id = built.customer_id
+    where current_inputs.fingerprint is distinct from built.fingerprint
+{%- endmacro %}
 
-        load_files as (
-            select * from {{ ref('int_load_batches') }}
-        ),
 
-        watermark as (
-            select max(_loaded_through_at) as loaded_through_at from {{ watermark_relation }}
-        ),
-
-        cutoff as (
-            select
-                {{ dbt.dateadd('day', -1 * var('late_arrival_days'),
-                    'cast(coalesce(min(case when load_files.loaded_at > watermark.loaded_through_at
-                        or watermark.loaded_through_at is null then load_files.export_date end),
-                        max(load_files.export_date)) as ' ~ dbt.type_timestamp() ~ ')') }} as cutoff_at
-            from load_files
-            cross join watermark
-        ),
-
-        touched as (
-            select customer_id from {{ ref('int_touchpoints') }}
-            where occurred_at >= (select cutoff_at from cutoff)
-            union all
-            select customer_id from {{ ref('int_poor_experiences') }}
-            where occurred_at >= (select cutoff_at from cutoff)
-            union all
-            select customer_id from {{ ref('int_subscription_versions') }}
-            where valid_from >= (select cutoff_at from cutoff)
-                or cancelled_at >= (select cutoff_at from cutoff)
-            union all
-            select customer_id from {{ ref('int_complaints') }}
-            where coalesce(closed_at, complained_at) >= (select cutoff_at from cutoff)
-            union all
-            select customer_id from {{ ref('stg_crm__customers') }}
-            where updated_at >= (select cutoff_at from cutoff)
-        )
-
-        select distinct customer_id from touched where customer_id is not null
-    ) as customers_to_reprocess
+{#
+  Pre-hook of the incremental facts: removes every row of the customers about to be rebuilt, so rows that
+  later facts undid (a broken promise kept after all) and customers with no inputs left disappear too.
+  No-op on full builds.
+#}
+{% macro delete_customers_to_reprocess(relation, fingerprint_column) -%}
+    {% if is_incremental() %}
+        delete from {{ relation }}
+        where customer_id in ({{ customers_to_reprocess(relation, fingerprint_column) }})
+    {% endif %}
 {%- endmacro %}

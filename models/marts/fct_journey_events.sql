@@ -4,18 +4,11 @@
         incremental_strategy='delete+insert',
         unique_key='journey_event_id',
         on_schema_change='fail',
-        pre_hook="{{ delete_customers_to_reprocess(this) }}"
+        pre_hook="{{ delete_customers_to_reprocess(this, 'journey_events_fingerprint') }}"
     )
 }}
--- customers_to_reprocess() reads these only on incremental runs; dbt must know them on every run.
--- depends_on: {{ ref('int_load_batches') }}
--- depends_on: {{ ref('int_touchpoints') }}
--- depends_on: {{ ref('int_complaints') }}
--- depends_on: {{ ref('stg_crm__customers') }}
--- depends_on: {{ ref('int_subscription_versions') }}
--- depends_on: {{ ref('int_poor_experiences') }}
 -- Incremental by customer (see fct_poor_experiences): sequence numbers, gaps and the time until the next
--- defection depend on a customer's whole history, so touched customers are rebuilt whole.
+-- defection depend on a customer's whole history, so a customer whose inputs changed is rebuilt whole.
 with
 
 touchpoints as (
@@ -34,9 +27,13 @@ warehouse_as_of as (
     select * from {{ ref('int_warehouse_as_of') }}
 ),
 
+customer_fingerprints as (
+    select * from {{ ref('int_customer_fingerprints') }}
+),
+
 {% if is_incremental() %}
 customers_in_scope as (
-    {{ customers_to_reprocess(this) }}
+    {{ customers_to_reprocess(this, 'journey_events_fingerprint') }}
 ),
 {% endif %}
 
@@ -181,9 +178,12 @@ final as (
             {{ dbt.datediff('sequenced.occurred_at', 'sequenced.next_defected_at', 'second') }} as bigint
         )
             as seconds_until_next_defection,
-        warehouse_as_of.loaded_through_at as _loaded_through_at
+        warehouse_as_of.loaded_through_at as _loaded_through_at,
+        customer_fingerprints.journey_events_fingerprint as _input_fingerprint
     from sequenced
     cross join warehouse_as_of
+    left join customer_fingerprints
+        on sequenced.customer_id = customer_fingerprints.customer_id
 )
 
 select * from final

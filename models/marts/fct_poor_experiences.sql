@@ -4,19 +4,12 @@
         incremental_strategy='delete+insert',
         unique_key='poor_experience_id',
         on_schema_change='fail',
-        pre_hook="{{ delete_customers_to_reprocess(this) }}"
+        pre_hook="{{ delete_customers_to_reprocess(this, 'poor_experiences_fingerprint') }}"
     )
 }}
--- customers_to_reprocess() reads these only on incremental runs; dbt must know them on every run.
--- depends_on: {{ ref('int_load_batches') }}
--- depends_on: {{ ref('int_touchpoints') }}
--- depends_on: {{ ref('int_complaints') }}
--- depends_on: {{ ref('stg_crm__customers') }}
--- depends_on: {{ ref('int_subscription_versions') }}
--- depends_on: {{ ref('int_poor_experiences') }}
--- Incremental by customer: every customer touched by newly loaded rows is rebuilt whole (pre-hook deletes
--- their old rows, which also removes poor experiences that later facts undid), so a run of daily
--- increments equals a full refresh.
+-- Incremental by customer: every customer whose inputs changed (int_customer_fingerprints) is rebuilt
+-- whole (the pre-hook deletes their old rows, which also removes poor experiences that later facts undid),
+-- so a run of daily increments equals a full refresh.
 with
 
 poor_experiences as (
@@ -35,10 +28,14 @@ warehouse_as_of as (
     select * from {{ ref('int_warehouse_as_of') }}
 ),
 
+customer_fingerprints as (
+    select * from {{ ref('int_customer_fingerprints') }}
+),
+
 poor_experiences_to_build as (
     select * from poor_experiences
     {% if is_incremental() %}
-    where customer_id in ({{ customers_to_reprocess(this) }})
+    where customer_id in ({{ customers_to_reprocess(this, 'poor_experiences_fingerprint') }})
     {% endif %}
 ),
 
@@ -84,11 +81,14 @@ final as (
                 < {{ dbt.dateadd('day', var('lookback_days'), 'with_episode.occurred_at') }},
             false
         ) as is_followed_by_defection_in_lookback,
-        warehouse_as_of.loaded_through_at as _loaded_through_at
+        warehouse_as_of.loaded_through_at as _loaded_through_at,
+        customer_fingerprints.poor_experiences_fingerprint as _input_fingerprint
     from with_episode
     left join next_defections
         on with_episode.poor_experience_id = next_defections.poor_experience_id
     cross join warehouse_as_of
+    left join customer_fingerprints
+        on with_episode.customer_id = customer_fingerprints.customer_id
 )
 
 select * from final
