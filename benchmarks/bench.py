@@ -119,9 +119,16 @@ def raw_row_count(warehouse: Path) -> int:
 
 
 def floor_script(manifest_path: Path) -> str:
-    """Every model's compiled SQL as create statements in dependency order: dbt's work, minus dbt."""
+    """dbt's work, minus dbt: every model's compiled SQL as a create statement in dependency order, then every
+    data test's compiled query (its failing rows counted into a temp table, as dbt counts them), because the
+    build being compared runs those tests too."""
     manifest = json.loads(manifest_path.read_text())
     nodes = {k: v for k, v in manifest["nodes"].items() if v["resource_type"] in ("model", "seed")}
+    tests = [
+        v
+        for _, v in sorted(manifest["nodes"].items())
+        if v["resource_type"] == "test" and v.get("compiled_code")
+    ]
     order: list[str] = []
     seen: set[str] = set()
 
@@ -142,6 +149,9 @@ def floor_script(manifest_path: Path) -> str:
         kind = "view" if node["config"]["materialized"] in ("view", "ephemeral") else "table"
         relation = f'"{node["schema"]}"."{node["alias"]}"'
         statements.append(f"create {kind} {relation} as {node['compiled_code']};")
+    for test in tests:
+        query = test["compiled_code"]
+        statements.append(f"create or replace temp table _floor_test as select count(*) from ({query}) as t;")
     return "\n".join(statements)
 
 
@@ -267,6 +277,10 @@ def bench_size(customers: int, days: int, seed: int, work_root: Path) -> SizeRes
     shutil.copy(warehouse, floor_db)
     script = work / "floor.sql"
     script.write_text(floor_script(work / "dbt" / "target" / "manifest.json"))
+    result.figures["floor_models"] = script.read_text().count("\ncreate table ") + script.read_text().count(
+        "\ncreate view "
+    )
+    result.figures["floor_data_tests"] = script.read_text().count("create or replace temp table _floor_test ")
     floor = stage(
         "floor (compiled SQL)",
         [

@@ -51,3 +51,5 @@ def test_benchmark_writes_every_stage_and_figure(tmp_path):
     # A reader of the publication was never refused while the next day was built and published.
     assert figures["reader_queries"] > 0 and figures["reader_errors"] == 0, figures["reader_error_samples"]
     assert "| dbt build |" in out_md.read_text()
+    # The floor runs the same SQL as the build: every model, then every data test's query.
+    assert figures["floor_models"] > 40 and figures["floor_data_tests"] > 100, figures
