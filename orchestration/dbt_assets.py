@@ -1,11 +1,12 @@
 """dbt models, seeds and tests as Dagster assets and checks, grouped by the folder (layer) they live in.
 
 The dbt assets are not partitioned, although the raw assets are daily: `dbt build` brings the whole
-warehouse up to date in one go (incremental models reprocess `late_arrival_days`), so a per-day partition
-would describe nothing dbt does, and on Dagster's SQLite storage it would cost one event per model per day
-(a year of days x 90 models = tens of thousands of events before the first step). The build job runs after
-a successful raw load (see orchestration/jobs.py). dbt tests arrive as asset checks by themselves; an
-error-severity test failure fails the build step, so nothing downstream of it (GX mart gates, publish) runs.
+warehouse up to date in one go (incremental models rebuild whatever changed, whatever day it came on), so a
+per-day partition would describe nothing dbt does, and on Dagster's SQLite storage it would cost one event
+per model per day (a year of days x 90 models = tens of thousands of events before the first step). The
+build job runs after a successful raw load (see orchestration/jobs.py). dbt tests arrive as asset checks by
+themselves; an error-severity test failure fails the build step, so nothing downstream of it (GX mart gates,
+publish) runs.
 """
 
 import json
