@@ -6,9 +6,20 @@ invoices as (
 
 ),
 
+-- Invoice lines are the biggest input (18M rows at 1M customers) and are read twice, so DuckDB materialises
+-- them: only the columns the rules use (at 1M, the model took 54 s reading every column, 28 s with these
+-- and the projection below; one run each on the same warehouse).
 invoice_lines as (
 
-    select * from {{ ref('stg_billing__invoice_lines') }}
+    select
+        invoice_line_id,
+        invoice_id,
+        subscription_id,
+        line_type,
+        fee_code,
+        promo_code,
+        amount_minor
+    from {{ ref('stg_billing__invoice_lines') }}
 
 ),
 
@@ -44,11 +55,14 @@ overcharge_rule as ({{ poor_experience_rule('overcharge') }}),
 
 company_payment_failure_rule as ({{ poor_experience_rule('company_payment_failure') }}),
 
--- The invoice date is a date; poor experiences on it happen at 00:00 UTC of that day.
+-- The invoice date is a date; poor experiences on it happen at 00:00 UTC of that day. The joined lines are
+-- read by three rules, so DuckDB materialises them: again only the columns the rules use.
 invoices_joined_to_customers as (
 
     select
-        invoices.*,
+        invoices.invoice_id,
+        invoices.invoice_date,
+        invoices.period_start_date,
         cast(invoices.invoice_date as {{ dbt.type_timestamp() }}) as invoiced_at,
         cast(invoices.period_start_date as {{ dbt.type_timestamp() }}) as period_start_at,
         accounts.customer_id
@@ -61,7 +75,12 @@ invoices_joined_to_customers as (
 lines_joined_to_invoices as (
 
     select
-        invoice_lines.*,
+        invoice_lines.invoice_line_id,
+        invoice_lines.invoice_id,
+        invoice_lines.subscription_id,
+        invoice_lines.line_type,
+        invoice_lines.fee_code,
+        invoice_lines.amount_minor,
         invoices_joined_to_customers.customer_id,
         invoices_joined_to_customers.invoice_date,
         invoices_joined_to_customers.invoiced_at,
