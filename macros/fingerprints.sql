@@ -4,21 +4,6 @@
   macro rather than a weaker fallback, so the default raises.
 #}
 
-{# A 64-bit hash of a whole row, given the alias of a relation in the FROM clause: a change to any column,
-   nulls included, changes it. #}
-{% macro row_hash(alias) -%}
-    {{ return(adapter.dispatch('row_hash')(alias)) }}
-{%- endmacro %}
-
-{% macro duckdb__row_hash(alias) -%}
-    hash({{ alias }})
-{%- endmacro %}
-
-{% macro default__row_hash(alias) -%}
-    {{ exceptions.raise_compiler_error('row_hash: add ' ~ adapter.type() ~ '__row_hash for this engine') }}
-{%- endmacro %}
-
-
 {# Aggregates row hashes into one value that does not depend on row order and in which two equal rows do
    not cancel out (as they would with XOR): their sum, as a 128-bit integer. #}
 {% macro fingerprint_agg(row_hash_expression) -%}
@@ -34,7 +19,8 @@
 {%- endmacro %}
 
 
-{# One 64-bit hash of several values (nulls included), as an unsigned integer. #}
+{# One 64-bit hash of several values (nulls included), as an unsigned integer. Given the alias of a relation
+   in the FROM clause, DuckDB hashes the whole row: a change to any column, nulls included, changes it. #}
 {% macro hash_values(expressions) -%}
     {{ return(adapter.dispatch('hash_values')(expressions)) }}
 {%- endmacro %}

@@ -31,7 +31,7 @@ touchpoint_hashes as (
     select
         touchpoints.customer_id,
         count(*) as n_rows,
-        {{ fingerprint_agg(row_hash('touchpoints')) }} as rows_hash
+        {{ fingerprint_agg(hash_values(['touchpoints'])) }} as rows_hash
     from touchpoints
     group by touchpoints.customer_id
 ),
@@ -41,7 +41,7 @@ episode_hashes as (
         customer_episodes.customer_id,
         -- exits and win-backs are journey events
         count(*) filter (where customer_episodes.is_defection or customer_episodes.is_win_back) as n_events,
-        {{ fingerprint_agg(row_hash('customer_episodes')) }} as rows_hash
+        {{ fingerprint_agg(hash_values(['customer_episodes'])) }} as rows_hash
     from customer_episodes
     group by customer_episodes.customer_id
 ),
@@ -49,7 +49,7 @@ episode_hashes as (
 defection_hashes as (
     select
         defections.customer_id,
-        {{ fingerprint_agg(row_hash('defections')) }} as rows_hash
+        {{ fingerprint_agg(hash_values(['defections'])) }} as rows_hash
     from defections
     group by defections.customer_id
 ),
@@ -58,7 +58,7 @@ poor_experience_hashes as (
     select
         poor_experiences.customer_id,
         count(*) as n_rows,
-        {{ fingerprint_agg(row_hash('poor_experiences')) }} as rows_hash
+        {{ fingerprint_agg(hash_values(['poor_experiences'])) }} as rows_hash
     from poor_experiences
     group by poor_experiences.customer_id
 ),
