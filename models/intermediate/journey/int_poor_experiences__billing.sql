@@ -199,8 +199,9 @@ unquoted_fees as (
 ),
 
 -- The agreed price is the version valid at the period start; a subscription that started later in the
--- period has no such version yet, so its first version's price applies. Two equality joins and no window:
--- ranking every version per invoice line took 70 s of the build at 1M customers.
+-- period has no such version yet, so its first version's price applies. Two equality joins rather than a
+-- row_number() over every line x version pair (with the first-invoice aggregate above: 2.8 s -> 1.2 s for
+-- the model at 100k customers).
 recurring_lines as (
 
     select *
