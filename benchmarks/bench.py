@@ -276,11 +276,10 @@ def bench_size(customers: int, days: int, seed: int, work_root: Path) -> SizeRes
     floor_db.parent.mkdir()
     shutil.copy(warehouse, floor_db)
     script = work / "floor.sql"
-    script.write_text(floor_script(work / "dbt" / "target" / "manifest.json"))
-    result.figures["floor_models"] = script.read_text().count("\ncreate table ") + script.read_text().count(
-        "\ncreate view "
-    )
-    result.figures["floor_data_tests"] = script.read_text().count("create or replace temp table _floor_test ")
+    floor_sql = floor_script(work / "dbt" / "target" / "manifest.json")
+    script.write_text(floor_sql)
+    result.figures["floor_models"] = floor_sql.count("\ncreate table ") + floor_sql.count("\ncreate view ")
+    result.figures["floor_data_tests"] = floor_sql.count("create or replace temp table _floor_test ")
     floor = stage(
         "floor (compiled SQL)",
         [
