@@ -4,7 +4,7 @@
         incremental_strategy='delete+insert',
         unique_key='journey_event_id',
         on_schema_change='fail',
-        pre_hook="{{ delete_customers_to_reprocess(this, 'journey_events_fingerprint') }}"
+        pre_hook="{{ delete_customers_to_reprocess(this, ref('int_customer_fingerprints'), 'journey_events_fingerprint') }}"
     )
 }}
 -- Incremental by customer (see fct_poor_experiences): sequence numbers, gaps and the time until the next
@@ -33,7 +33,7 @@ customer_fingerprints as (
 
 {% if is_incremental() %}
 customers_in_scope as (
-    {{ customers_to_reprocess(this, 'journey_events_fingerprint') }}
+    {{ customers_to_reprocess(this, ref('int_customer_fingerprints'), 'journey_events_fingerprint') }}
 ),
 {% endif %}
 

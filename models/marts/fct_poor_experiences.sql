@@ -4,7 +4,7 @@
         incremental_strategy='delete+insert',
         unique_key='poor_experience_id',
         on_schema_change='fail',
-        pre_hook="{{ delete_customers_to_reprocess(this, 'poor_experiences_fingerprint') }}"
+        pre_hook="{{ delete_customers_to_reprocess(this, ref('int_customer_fingerprints'), 'poor_experiences_fingerprint') }}"
     )
 }}
 -- Incremental by customer: every customer whose inputs changed (int_customer_fingerprints) is rebuilt
@@ -35,7 +35,7 @@ customer_fingerprints as (
 poor_experiences_to_build as (
     select * from poor_experiences
     {% if is_incremental() %}
-    where customer_id in ({{ customers_to_reprocess(this, 'poor_experiences_fingerprint') }})
+    where customer_id in ({{ customers_to_reprocess(this, ref('int_customer_fingerprints'), 'poor_experiences_fingerprint') }})
     {% endif %}
 ),
 

@@ -11,8 +11,10 @@
 #}
 with
 
+-- Bookkeeping columns (int_touchpoints' own fingerprint, the watermark of the run that built a row) are left
+-- out: a customer whose touchpoints were rebuilt with the same values has nothing new for the facts.
 touchpoints as (
-    select * from {{ ref('int_touchpoints') }}
+    select columns('^[^_].*$') from {{ ref('int_touchpoints') }}
 ),
 
 customer_episodes as (

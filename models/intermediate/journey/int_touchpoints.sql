@@ -1,8 +1,43 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook="{{ delete_customers_to_reprocess(this, ref('int_touchpoint_source_fingerprints'), 'touchpoints_fingerprint') }}"
+    )
+}}
+-- Incremental by customer: a run rebuilds the customers whose source rows changed
+-- (int_touchpoint_source_fingerprints); the pre-hook has deleted all their touchpoints, so appending the
+-- rebuilt ones leaves exactly what a full build gives. Everyone else's rows are not rewritten.
+{%- set in_scope -%}
+    {% if is_incremental() %}where customer_id in (select customer_id from customers_in_scope){% endif %}
+{%- endset %}
 with
+
+source_fingerprints as (
+
+    select * from {{ ref('int_touchpoint_source_fingerprints') }}
+
+),
+
+warehouse_as_of as (
+
+    select * from {{ ref('int_warehouse_as_of') }}
+
+),
+
+{% if is_incremental() %}
+customers_in_scope as (
+
+    {{ customers_to_reprocess(this, ref('int_touchpoint_source_fingerprints'), 'touchpoints_fingerprint') }}
+
+),
+{% endif %}
+
 
 customers as (
 
-    select * from {{ ref('stg_crm__customers') }}
+    select * from {{ ref('stg_crm__customers') }} {{ in_scope }}
 
 ),
 
@@ -14,25 +49,25 @@ campaigns as (
 
 subscriptions as (
 
-    select * from {{ ref('stg_crm__subscriptions') }}
+    select * from {{ ref('stg_crm__subscriptions') }} {{ in_scope }}
 
 ),
 
 appointments as (
 
-    select * from {{ ref('stg_crm__appointments') }}
+    select * from {{ ref('stg_crm__appointments') }} {{ in_scope }}
 
 ),
 
 cases as (
 
-    select * from {{ ref('stg_crm__cases') }}
+    select * from {{ ref('stg_crm__cases') }} {{ in_scope }}
 
 ),
 
 contacts as (
 
-    select * from {{ ref('stg_crm__contacts') }}
+    select * from {{ ref('stg_crm__contacts') }} {{ in_scope }}
 
 ),
 
@@ -56,13 +91,13 @@ adjustments as (
 
 accounts as (
 
-    select * from {{ ref('int_billing_accounts_matched_to_customers') }}
+    select * from {{ ref('int_billing_accounts_matched_to_customers') }} {{ in_scope }}
 
 ),
 
 survey_responses as (
 
-    select * from {{ ref('int_survey_responses_matched_to_customers') }}
+    select * from {{ ref('int_survey_responses_matched_to_customers') }} {{ in_scope }}
 
 ),
 
@@ -250,10 +285,15 @@ final as (
         unioned.touchpoint_type,
         unioned.source_table,
         unioned.source_id,
-        unioned.description
+        unioned.description,
+        source_fingerprints.touchpoints_fingerprint as _input_fingerprint,
+        warehouse_as_of.loaded_through_at as _loaded_through_at
     from unioned
     inner join customers
         on unioned.customer_id = customers.customer_id
+    inner join source_fingerprints
+        on unioned.customer_id = source_fingerprints.customer_id
+    cross join warehouse_as_of
 
 )
 
