@@ -9,7 +9,8 @@ generate, load, dbt build, GX checks, publish. It also measures
 - one more day: the last export day held back, loaded and built incrementally after the full build;
 - readers during a build: latency of a BI query on the published marts while the next build runs.
 `--core-only` runs only the main job's stages, for sizes where the floor and one more day would not fit in
-the time at hand. Results go to a JSON file and a Markdown table (BENCHMARKS.md by default). Timings are figures, not tests.
+the time at hand. Results go to a JSON file and a Markdown table (BENCHMARKS.md by default). Timings are
+figures, not tests.
 """
 
 from __future__ import annotations
