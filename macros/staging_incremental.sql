@@ -57,22 +57,21 @@
     {%- endif -%}
     select * from {{ relation }}
     {%- if is_incremental() %}
-    where exists (
-        select 1
-        from ({{ staging_keys_to_rebuild(relation, keys, source_keys, from_raw) }}) as keys_to_rebuild
-        where
+    {#- An IN over the (few) keys, not a correlated EXISTS: DuckDB decorrelated the EXISTS into a join that
+        grouped every key of the raw table; the IN is a hash semi-join probing the keys to rebuild
+        (stg_billing__invoice_lines' daily batch at 100k customers: 0.73 s -> 0.19 s, the same rows). #}
+    where ({{ source_keys | join(', ') }}) in (
+        select
             {%- for expression in source_keys %}
-            {% if not loop.first %}and {% endif %}keys_to_rebuild._rebuild_key_{{ loop.index }} = {{ expression }}
+            _rebuild_key_{{ loop.index }}{% if not loop.last %},{% endif %}
             {%- endfor %}
+        from ({{ staging_keys_to_rebuild(relation, keys, source_keys, from_raw) }}) as keys_to_rebuild
     )
     {%- endif %}
 {%- endmacro %}
 
 
-{#
-  Keys to rebuild, as columns _rebuild_key_1.. (names no source column has, so the source key expressions in
-  staging_source's correlated EXISTS bind to the source row).
-#}
+{# Keys to rebuild, as columns _rebuild_key_1.. (names no source column has). #}
 {% macro staging_keys_to_rebuild(relation, keys, source_keys, from_raw=true) -%}
     select
         {%- for expression in source_keys %}
