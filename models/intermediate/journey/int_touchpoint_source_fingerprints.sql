@@ -101,12 +101,14 @@ row_hashes as (
 
 ),
 
+-- Only customers the CRM knows have touchpoints: rows naming an unknown customer would otherwise give a
+-- fingerprint with no touchpoint to carry it, and their customer would be rebuilt on every run.
 final as (
     select
         customer_id,
         {{ hash_values(["'int_touchpoints'", fingerprint_agg('row_hash')]) }} as touchpoints_fingerprint
     from row_hashes
-    where customer_id is not null
+    where customer_id in (select customer_id from customers)
     group by customer_id
 )
 
