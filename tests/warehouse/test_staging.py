@@ -20,7 +20,8 @@ pytestmark = pytest.mark.slow
 MY_MODELS = [
     "path:models/staging",
     "path:models/intermediate/identity",
-    "path:models/intermediate/journey",
+    # with every model they read (int_touchpoints stamps its rows with int_warehouse_as_of's watermark)
+    "+path:models/intermediate/journey",
 ]
 
 SURVEY_MATCH = "intermediate.int_survey_responses_matched_to_customers"
