@@ -6,10 +6,10 @@ invoices as (
 
 ),
 
--- Invoice lines are the biggest input (18M rows at 1M customers) and are read twice, so DuckDB materialises
--- them: only the columns the rules use (at 1M, the model took 54 s reading every column, 28 s with these
--- and the projection below; one run each on the same warehouse).
-invoice_lines as (
+-- Invoice lines are the biggest input (18M rows at 1M customers) and are read twice: only the columns the
+-- rules use (at 1M, the model took 54 s reading every column, 28 s with these and the projection below),
+-- and inlined rather than materialised (cte_not_materialized: 31 s -> 12 s at 1M).
+invoice_lines as {{ cte_not_materialized() }} (
 
     select
         invoice_line_id,
@@ -56,7 +56,7 @@ overcharge_rule as ({{ poor_experience_rule('overcharge') }}),
 company_payment_failure_rule as ({{ poor_experience_rule('company_payment_failure') }}),
 
 -- The invoice date is a date; poor experiences on it happen at 00:00 UTC of that day. The joined lines are
--- read by three rules, so DuckDB materialises them: again only the columns the rules use.
+-- read by three rules: again only the columns the rules use, and inlined like the lines.
 invoices_joined_to_customers as (
 
     select
@@ -72,7 +72,7 @@ invoices_joined_to_customers as (
 
 ),
 
-lines_joined_to_invoices as (
+lines_joined_to_invoices as {{ cte_not_materialized() }} (
 
     select
         invoice_lines.invoice_line_id,
