@@ -176,17 +176,47 @@ def available_export_dates(exports_dir: str | Path) -> list[date]:
     return sorted(dates)
 
 
+class RawSchemaError(Exception):
+    """A raw table stored in the warehouse disagrees with the contract in a way the loader cannot mend."""
+
+
 def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Create schema raw, every contract table (empty), load_audit and load_quarantine if missing."""
+    """Create schema raw, every contract table (empty), load_audit and load_quarantine if missing.
+
+    A warehouse built under an older contract is brought up to date: a column the contract gained is added to
+    the stored table (its earlier rows hold NULL, which is what their deliveries carried), a column the
+    contract dropped stays with its data (inserts name their columns, so new rows leave it NULL). A stored
+    column whose type differs from the contract's raises RawSchemaError: converting landed values is a
+    decision for a person, not for a load.
+    """
     con.execute(f"create schema if not exists {SCHEMA}")
+    stored: dict[str, dict[str, str]] = {}
+    for table_name, column_name, data_type in con.execute(
+        "select table_name, column_name, data_type from duckdb_columns() "
+        "where schema_name = ? and database_name = current_database()",
+        [SCHEMA],
+    ).fetchall():
+        stored.setdefault(table_name, {})[column_name] = data_type
     for table in load_contract().tables.values():
-        columns = [f"{_ident(c.name)} {c.type}" for c in table.columns]
-        columns += [f"{_ident(name)} {dtype}" for name, dtype, _ in LOAD_METADATA_COLUMNS]
-        con.execute(
-            f"create table if not exists {SCHEMA}.{_ident(table.name)} (\n    "
-            + ",\n    ".join(columns)
-            + "\n)"
-        )
+        columns = [(c.name, c.type) for c in table.columns]
+        columns += [(name, dtype) for name, dtype, _ in LOAD_METADATA_COLUMNS]
+        if table.name not in stored:
+            con.execute(
+                f"create table {SCHEMA}.{_ident(table.name)} (\n    "
+                + ",\n    ".join(f"{_ident(name)} {dtype}" for name, dtype in columns)
+                + "\n)"
+            )
+            continue
+        for name, dtype in columns:
+            (expected,) = con.execute(f"select typeof(cast(null as {dtype}))").fetchone()
+            found = stored[table.name].get(name)
+            if found is None:
+                con.execute(f"alter table {SCHEMA}.{_ident(table.name)} add column {_ident(name)} {dtype}")
+            elif found != expected:
+                raise RawSchemaError(
+                    f"{SCHEMA}.{table.name}.{name} is stored as {found} but the contract says {dtype}: "
+                    "convert the column by hand, or reload the exports into a new warehouse"
+                )
     con.execute(AUDIT_DDL)
     con.execute(QUARANTINE_DDL)
 

@@ -18,6 +18,7 @@ from raw.contract import DOCS_PATH, load_contract, render_markdown
 from raw.load import (
     ContractError,
     FileLoadResult,
+    RawSchemaError,
     available_export_dates,
     ensure_raw_schema,
     load_export_day,
@@ -448,6 +449,35 @@ def test_available_dates_and_empty_schema(exports, warehouse):
             ).fetchall()
         }
     assert tables == {*load_contract().tables, "load_audit", "load_quarantine"}
+
+
+def test_raw_schema_follows_a_grown_contract_and_refuses_a_changed_type(exports, warehouse):
+    """A warehouse landed under an older contract: the column the contract gained is added (old rows keep
+    NULL) and a file carrying it loads; a stored column of another type than the contract's is an error
+    naming the table and column, and nothing is altered."""
+    warehouse.parent.mkdir(parents=True)
+    with duckdb.connect(str(warehouse)) as con:
+        ensure_raw_schema(con)
+        con.execute("alter table raw.survey__surveys drop column question")
+        con.execute(
+            "insert into raw.survey__surveys (survey_id, survey_type, scale_min, scale_max, _export_date) "
+            "values ('S0', 'CSAT', 1, 5, date '2024-03-06')"
+        )
+        ensure_raw_schema(con)
+        assert con.execute("select question from raw.survey__surveys").fetchall() == [(None,)]
+    write_export(exports, DAY, "survey__surveys", f"{SURVEYS_HEADER}\nS1,NPS,0,10,How likely?\n")
+    load_exports(warehouse, exports, [DAY])
+    assert query(warehouse, "select survey_id, question from raw.survey__surveys order by 1") == [
+        ("S0", None),
+        ("S1", "How likely?"),
+    ]
+
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("alter table raw.survey__surveys alter scale_max type varchar")
+        with pytest.raises(RawSchemaError, match=r"raw\.survey__surveys\.scale_max is stored as VARCHAR"):
+            ensure_raw_schema(con)
+    with pytest.raises(RawSchemaError):
+        load_exports(warehouse, exports, [DAY])
 
 
 def test_cli_prints_each_file_and_exits_1_on_a_contract_break(exports, warehouse, capsys):
