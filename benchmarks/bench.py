@@ -4,9 +4,13 @@
 
 For each size it generates a company, then runs each stage of the main job as its own process and records
 wall time, peak memory (RSS summed over the process tree, sampled) and raw rows per second:
-generate, load, dbt build, GX checks, publish. It also measures
+generate, load, dbt build, GX checks, publish. The dbt build is the full build the project runs (a first
+build, the weekly build, any build without run config): `dbt build` with settings.build_flags("all"), i.e.
+--exclude-resource-type unit_test and every data test on whole tables. It also measures
 - the floor: the SQL dbt compiled, run as one script straight in DuckDB (no dbt, no orchestration);
-- one more day: the last export day held back, loaded and built incrementally after the full build;
+- one more day: the last export day held back, loaded and built incrementally after the full build, with
+  what the scheduled daily build runs: settings.build_flags("latest_run"), the same flags plus
+  --vars '{"data_tests_scope": "latest_run"}' (incremental models tested on the rows the run wrote);
 - readers during a build: latency of a BI query on the published marts while the next build runs.
 `--core-only` runs only the main job's stages, for sizes where the floor and one more day would not fit in
 the time at hand. Results go to a JSON file and a Markdown table (BENCHMARKS.md by default). Timings are
@@ -31,7 +35,7 @@ from pathlib import Path
 import duckdb
 import psutil
 
-from orchestration.settings import PRODUCTION_BUILD_FLAGS
+from orchestration.settings import build_flags
 from raw.load import available_export_dates
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -250,7 +254,7 @@ def bench_size(customers: int, days: int, seed: int, work_root: Path, core_only:
     )
     result.raw_rows = raw_rows
 
-    build = stage("dbt build", dbt_cmd(["build", *PRODUCTION_BUILD_FLAGS], work / "dbt"), raw_rows)
+    build = stage("dbt build", dbt_cmd(["build", *build_flags("all")], work / "dbt"), raw_rows)
     gx = stage(
         "gx checks", [py, "-m", "expectations", "--warehouse", str(warehouse)], raw_rows, allowed_exit=1
     )
@@ -321,7 +325,7 @@ def bench_size(customers: int, days: int, seed: int, work_root: Path, core_only:
                 str(last_day),
             ],
         )
-        day_build = stage("one more day: build", dbt_cmd(["build", *PRODUCTION_BUILD_FLAGS], work / "dbt"))
+        day_build = stage("one more day: build", dbt_cmd(["build", *build_flags("latest_run")], work / "dbt"))
         day_pub = stage(
             "one more day: publish",
             [

@@ -7,18 +7,22 @@ per model per day (a year of days x 90 models = tens of thousands of events befo
 build job runs after a successful raw load (see orchestration/jobs.py). dbt tests arrive as asset checks by
 themselves; an error-severity test failure fails the build step, so nothing downstream of it (GX mart gates,
 publish) runs.
+
+The build after each raw load (the scheduled daily build) runs the data tests of incremental models only on
+the rows it wrote; every other build tests whole tables, and a weekly build does so on the schedule (see
+DbtBuildConfig and orchestration/jobs.py).
 """
 
 import json
 from collections.abc import Mapping
 from functools import cache
-from typing import Any
+from typing import Any, Literal
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from orchestration.project import dbt_project
-from orchestration.settings import PRODUCTION_BUILD_FLAGS
+from orchestration.settings import build_flags
 
 LAYER_GROUPS = ("staging", "intermediate", "marts")
 
@@ -71,12 +75,43 @@ def model_relation(name: str) -> str:
     raise KeyError(name)
 
 
+class DbtBuildConfig(dg.Config):
+    """Run config of the dbt build (launchpad: ops: warehouse_dbt_assets: config: data_tests_scope: ...).
+
+    data_tests_scope is dbt var data_tests_scope (macros/get_where_subquery.sql). `all`, the default, tests
+    whole tables, as every build did before: a run without config, a UI materialisation, the weekly build.
+    `latest_run` runs the tests that opt in only on the rows this run wrote: build_after_raw_load asks for it,
+    so the scheduled daily build does. That gives the whole-table result only when the previous build passed,
+    so a `latest_run` run tests whole tables when its job's previous finished run did not succeed.
+    """
+
+    data_tests_scope: Literal["all", "latest_run"] = "all"
+
+
+def previous_run_succeeded(context: dg.AssetExecutionContext) -> bool:
+    """Whether the latest finished run of this run's job (this one is still running) succeeded."""
+    finished = [dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED]
+    runs = context.instance.get_runs(
+        filters=dg.RunsFilter(job_name=context.job_name, statuses=finished), limit=1
+    )
+    return bool(runs) and runs[0].status == dg.DagsterRunStatus.SUCCESS
+
+
 @dbt_assets(
     manifest=dbt_project.manifest_path,
     project=dbt_project,
     dagster_dbt_translator=translator,
     pool="duckdb_warehouse",
 )
-def warehouse_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+def warehouse_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig):
     """`dbt build`: seeds, models and data tests in dependency order (unit tests run in CI, not here)."""
-    yield from dbt.cli(["build", *PRODUCTION_BUILD_FLAGS], context=context).stream()
+    scope = config.data_tests_scope
+    if scope == "latest_run" and not previous_run_succeeded(context):
+        context.log.warning("the previous build did not succeed: testing whole tables, not the latest run")
+        scope = "all"
+    yield from dbt.cli(["build", *build_flags(scope)], context=context).stream()
+
+
+def build_run_config(data_tests_scope: str) -> dg.RunConfig:
+    """Run config of a build_job run testing `data_tests_scope`."""
+    return dg.RunConfig(ops={warehouse_dbt_assets.op.name: DbtBuildConfig(data_tests_scope=data_tests_scope)})

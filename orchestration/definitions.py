@@ -10,6 +10,7 @@ from orchestration.jobs import (
     daily_schedule,
     new_export_day_sensor,
     raw_load_job,
+    weekly_schedule,
 )
 from orchestration.model_gates import model_gates
 from orchestration.publish_asset import published_marts
@@ -20,7 +21,7 @@ defs = dg.Definitions(
     assets=[raw_exports, warehouse_dbt_assets, published_marts],
     asset_checks=model_gates,
     jobs=[raw_load_job, build_job],
-    schedules=[daily_schedule],
+    schedules=[daily_schedule, weekly_schedule],
     sensors=[new_export_day_sensor, build_after_raw_load, build_run_failure_sensor()],
     resources=build_resources(),
 )

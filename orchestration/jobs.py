@@ -4,6 +4,9 @@ Two jobs because Dagster asset jobs need one partitioning: `raw_load_job` loads 
 (the first load, a backfill: always ONE run), `build_job` runs dbt build, the GX model gates and publish
 over the whole warehouse. `build_after_raw_load` starts `build_job` when a raw load succeeds; a raw load
 whose blocking GX check failed fails its run, so nothing is built or published from a broken delivery.
+That build, the scheduled daily one, runs the data tests of incremental models only on the rows it wrote
+(orchestration/dbt_assets.py DbtBuildConfig); `build_weekly_schedule` runs build_job every week with the
+tests on whole tables.
 
 Writes to the one DuckDB file are serialised twice over: each job runs its steps in one process one after
 another (in_process executor), and the writer tag is limited to one concurrent run in the instance's run
@@ -15,6 +18,7 @@ from datetime import date
 
 import dagster as dg
 
+from orchestration.dbt_assets import build_run_config
 from orchestration.partitions import export_days
 from orchestration.resources import FoldersResource
 from raw.load import available_export_dates
@@ -42,6 +46,18 @@ daily_schedule = dg.build_schedule_from_partitioned_job(
     raw_load_job, hour_of_day=6, name="raw_load_daily_schedule"
 )
 
+# Running by default, like build_after_raw_load: the daily builds' scoped tests rely on it to test the rows
+# no daily run rewrites. Sundays 03:00, before the day's raw load.
+weekly_schedule = dg.ScheduleDefinition(
+    name="build_weekly_schedule",
+    job=build_job,
+    cron_schedule="0 3 * * 0",
+    run_config=build_run_config("all"),
+    tags=WRITER_TAG,
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+    description="dbt build with every data test on whole tables, GX model gates, publish.",
+)
+
 
 @dg.run_status_sensor(
     run_status=dg.DagsterRunStatus.SUCCESS,
@@ -51,8 +67,13 @@ daily_schedule = dg.build_schedule_from_partitioned_job(
     default_status=dg.DefaultSensorStatus.RUNNING,
 )
 def build_after_raw_load(context: dg.RunStatusSensorContext):
-    """A successful raw load asks for one build; run_key makes the request once per raw run."""
-    return dg.RunRequest(run_key=f"after-{context.dagster_run.run_id}", tags=WRITER_TAG)
+    """A successful raw load asks for one build, testing incremental models on the rows it writes; run_key
+    makes the request once per raw run."""
+    return dg.RunRequest(
+        run_key=f"after-{context.dagster_run.run_id}",
+        tags=WRITER_TAG,
+        run_config=build_run_config("latest_run"),
+    )
 
 
 def new_export_days(exports_dir, cursor: str | None, first_day: date) -> list[date]:

@@ -5,6 +5,7 @@ Read at call time (not import time) so tests and `python -m orchestration.run` c
 
 from __future__ import annotations
 
+import json
 import os
 from datetime import date
 from pathlib import Path
@@ -15,6 +16,25 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 # development and CI (`make test`): their inputs are fixed rows, so rerunning them on every scheduled build
 # checks nothing new, and dbt recommends excluding them in production.
 PRODUCTION_BUILD_FLAGS = ("--exclude-resource-type", "unit_test")
+
+# dbt var data_tests_scope (dbt_project.yml): `all` runs every data test on whole tables; `latest_run` runs
+# the tests that opt in (incremental models, where it gives the whole-table result after a passing build)
+# only on the rows the run wrote: macros/get_where_subquery.sql.
+DATA_TESTS_SCOPES = ("all", "latest_run")
+
+
+def build_flags(data_tests_scope: str = "all") -> tuple[str, ...]:
+    """What a scheduled build adds to `dbt build`, testing `data_tests_scope` (one of DATA_TESTS_SCOPES).
+
+    `all` is PRODUCTION_BUILD_FLAGS alone: dbt's default scope, the build the project always ran. `latest_run`
+    is the scheduled daily build's (orchestration/dbt_assets.py); its --vars differ from those the manifest
+    was parsed with, so dbt parses the project in full first (seconds, against tests that scan whole tables).
+    """
+    if data_tests_scope not in DATA_TESTS_SCOPES:
+        raise ValueError(f"data_tests_scope must be one of {DATA_TESTS_SCOPES}, not {data_tests_scope!r}")
+    if data_tests_scope == "all":
+        return PRODUCTION_BUILD_FLAGS
+    return (*PRODUCTION_BUILD_FLAGS, "--vars", json.dumps({"data_tests_scope": data_tests_scope}))
 
 
 def _path(var: str, default: str) -> Path:

@@ -1,11 +1,13 @@
-"""The new-export-day sensor requests one run per batch of new days; failed runs become alerts."""
+"""The new-export-day sensor requests one run per batch of new days; the daily build scopes its data tests
+to its rows unless the build before failed, the weekly one tests whole tables; failed runs become alerts."""
 
 import json
 
 import dagster as dg
 
 from orchestration.alerts import Alert, FileNotifier, build_run_failure_sensor
-from orchestration.jobs import new_export_day_sensor
+from orchestration.dbt_assets import previous_run_succeeded
+from orchestration.jobs import build_after_raw_load, new_export_day_sensor, weekly_schedule
 
 
 def _day_folders(root, *days):
@@ -95,3 +97,51 @@ def test_in_process_runs_alert_to_the_alerts_file_like_the_sensor(tmp_path):
     [line] = (tmp_path / "alerts.log").read_text().splitlines()
     recorded = json.loads(line)
     assert recorded["run_id"] == result.run_id and recorded["failed_steps"] == ["explode"]
+
+
+def _data_tests_scope(run_config: dict) -> str:
+    return run_config["ops"]["warehouse_dbt_assets"]["config"]["data_tests_scope"]
+
+
+def test_the_build_after_a_raw_load_scopes_data_tests_and_the_weekly_build_tests_whole_tables():
+    @dg.op
+    def land():
+        pass
+
+    @dg.job
+    def raw_load():
+        land()
+
+    with dg.instance_for_test() as instance:
+        result = raw_load.execute_in_process(instance=instance)
+        success = next(e for e in result.all_events if e.event_type == dg.DagsterEventType.RUN_SUCCESS)
+        context = dg.build_run_status_sensor_context(
+            sensor_name=build_after_raw_load.name,
+            dagster_instance=instance,
+            dagster_run=result.dagster_run,
+            dagster_event=success,
+        )
+        assert _data_tests_scope(build_after_raw_load(context).run_config) == "latest_run"
+    [weekly] = weekly_schedule.evaluate_tick(dg.build_schedule_context()).run_requests
+    assert _data_tests_scope(weekly.run_config) == "all"
+
+
+def test_a_scoped_build_tests_whole_tables_unless_the_previous_build_succeeded():
+    """The scoped build asks previous_run_succeeded; here a job's runs record what it answered."""
+    answers = []
+
+    @dg.op(config_schema={"fail": bool})
+    def build(context):
+        answers.append(previous_run_succeeded(context))
+        if context.op_config["fail"]:
+            raise RuntimeError("a data test failed")
+
+    @dg.job
+    def builds():
+        build()
+
+    with dg.instance_for_test() as instance:
+        for fail in (False, True, False, False):
+            run_config = {"ops": {"build": {"config": {"fail": fail}}}}
+            builds.execute_in_process(run_config=run_config, instance=instance, raise_on_error=False)
+    assert answers == [False, True, False, True]
