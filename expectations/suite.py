@@ -27,6 +27,14 @@ class Batch:
     sql: str
     expectations: list[gxe.Expectation]
 
+    def __post_init__(self) -> None:
+        # GX's query assets take only a query starting with SELECT and raise otherwise, which would end the
+        # whole gate step instead of judging this batch: refuse it when the suite is written.
+        if not self.sql.lstrip().lower().startswith("select"):
+            raise ValueError(
+                f"batch {self.name!r}: GX needs a query starting with SELECT; write a WITH as a subquery"
+            )
+
 
 @dataclass(frozen=True)
 class Suite:

@@ -188,6 +188,12 @@ def test_every_suite_builds_with_its_own_name(layer):
 # connection), if a broken batch could pass, or if the runner leaves the warehouse file locked.
 
 
+def test_a_batch_gx_could_not_query_is_refused_when_the_suite_is_written():
+    with pytest.raises(ValueError, match="starting with SELECT"):
+        Batch(name="rows", sql="with t as (select 1 as x) select x from t", expectations=[])
+    assert Batch(name="rows", sql="\n  SELECT 1 as x", expectations=[]).sql.strip() == "SELECT 1 as x"
+
+
 def test_the_duckdb_patch_is_in_place_and_refuses_to_run_blind_when_gx_moved_it(monkeypatch):
     assert runtime.duckdb_pushdown_enabled()
     persisted = sqlalchemy_execution_engine._PERSISTED_CONNECTION_DIALECTS
