@@ -23,7 +23,9 @@ line_totals as (
     select
         invoice_id,
         count(*) as line_count,
-        sum(amount_minor) as lines_total_minor
+        -- A sum of bigints is a 128-bit integer in DuckDB; minor units fit in 64 bits, and every reader of a
+        -- 128-bit column pays for it (GX read it 6 s at 1M customers against 0.1 s as bigint).
+        cast(sum(amount_minor) as {{ dbt.type_bigint() }}) as lines_total_minor
     from invoice_lines
     group by invoice_id
 
