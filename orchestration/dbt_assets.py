@@ -22,7 +22,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from orchestration.project import dbt_project
-from orchestration.settings import build_flags
+from orchestration.settings import DATA_TESTS_SCOPES, build_flags
 
 LAYER_GROUPS = ("staging", "intermediate", "marts")
 
@@ -85,7 +85,7 @@ class DbtBuildConfig(dg.Config):
     so a `latest_run` run tests whole tables when its job's previous finished run did not succeed.
     """
 
-    data_tests_scope: Literal["all", "latest_run"] = "all"
+    data_tests_scope: Literal[DATA_TESTS_SCOPES] = "all"
 
 
 def previous_run_succeeded(context: dg.AssetExecutionContext) -> bool:
