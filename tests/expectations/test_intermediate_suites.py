@@ -28,9 +28,14 @@ BILLING = "int_billing_accounts_matched_to_customers"
 INVOICES = "int_invoices_reconciled_to_lines"
 SURVEY = "int_survey_responses_matched_to_customers"
 TOUCHPOINTS = "int_touchpoints"
-SUITES = (BILLING, INVOICES, SURVEY, TOUCHPOINTS)
+EPISODES = "int_customer_episodes"
+SUITES = (BILLING, INVOICES, SURVEY, TOUCHPOINTS, EPISODES)
 # What the suites read besides their own table.
-ALSO_READ = ("intermediate.int_warehouse_as_of", "staging.stg_crm__customers")
+ALSO_READ = (
+    "intermediate.int_warehouse_as_of",
+    "staging.stg_crm__customers",
+    "intermediate.int_subscription_versions",
+)
 
 
 @pytest.fixture(scope="module")
@@ -88,7 +93,7 @@ def _value(outcome: SuiteOutcome, label: str):
     return value
 
 
-def test_the_four_suites_are_registered():
+def test_the_five_suites_are_registered():
     assert set(suite_names("intermediate")) == set(SUITES)
 
 
@@ -270,6 +275,86 @@ def test_customers_losing_their_journey_block(con, gate):
     assert labels == ["int_touchpoints.per_customer: expect_column_values_to_be_between(customer_coverage)"]
 
 
+# --- customer episodes ----------------------------------------------------------------------------------
+
+EPISODE_INVARIANT = f"{EPISODES}.invariants: expect_column_values_to_be_between"
+
+
+def _customers_with_several_episodes(con) -> int:
+    (count,) = con.execute(f"""
+        select count(distinct customer_id) from intermediate.{EPISODES} where episode_number > 1
+    """).fetchone()
+    assert count > 0, "the small company must hold win-backs for these breaks to mean anything"
+    return count
+
+
+def test_episodes_numbered_with_a_gap_block(con, gate):
+    several = _customers_with_several_episodes(con)
+    con.execute(f"""
+        update intermediate.{EPISODES} set episode_number = episode_number + 1 where episode_number > 1
+    """)
+    outcome, labels = _blocked(gate, EPISODES)
+    label = f"{EPISODE_INVARIANT}(numbering_broken)"
+    assert labels == [label]
+    assert _value(outcome, label) >= several
+
+
+def test_an_episode_starting_inside_the_previous_one_blocks(con, gate):
+    # The cut ordered by something other than time: a win-back episode reported as starting with the first.
+    several = _customers_with_several_episodes(con)
+    con.execute(f"""
+        update intermediate.{EPISODES} as later
+        set episode_started_at = earlier.episode_started_at
+        from intermediate.{EPISODES} as earlier
+        where earlier.customer_id = later.customer_id and earlier.episode_number = later.episode_number - 1
+    """)
+    outcome, labels = _blocked(gate, EPISODES)
+    label = f"{EPISODE_INVARIANT}(starts_before_previous_end)"
+    assert labels == [label]
+    assert _value(outcome, label) >= several
+
+
+def test_an_open_episode_followed_by_another_blocks(con, gate):
+    # Every ended episode that has a successor loses its end, flag and fields alike: still never valid.
+    several = _customers_with_several_episodes(con)
+    con.execute(f"""
+        update intermediate.{EPISODES} as earlier
+        set episode_ended_at = null, is_defection = false, defection_type = null, reason_category = null,
+            stated_silo = null
+        from intermediate.{EPISODES} as later
+        where earlier.customer_id = later.customer_id and later.episode_number = earlier.episode_number + 1
+    """)
+    outcome, labels = _blocked(gate, EPISODES)
+    label = f"{EPISODE_INVARIANT}(open_before_last)"
+    assert labels == [label]
+    assert _value(outcome, label) >= several
+
+
+def test_defections_without_their_type_block(con, gate):
+    con.execute(f"update intermediate.{EPISODES} set defection_type = null where is_defection")
+    outcome, labels = _blocked(gate, EPISODES)
+    label = f"{EPISODE_INVARIANT}(defection_fields_wrong)"
+    assert labels == [label]
+    (defections,) = con.execute(f"select count(*) from intermediate.{EPISODES} where is_defection").fetchone()
+    assert _value(outcome, label) == defections > 0
+
+
+def test_a_subscription_lost_from_the_episodes_blocks(con, gate):
+    con.execute(f"""
+        update intermediate.{EPISODES} set n_subscriptions = n_subscriptions - 1
+        where rowid = (
+            select rowid from intermediate.{EPISODES}
+            where n_subscriptions > 1 order by customer_id, episode_number limit 1
+        )
+    """)
+    outcome, labels = _blocked(gate, EPISODES)
+    label = (
+        f"{EPISODES}.subscriptions_accounted: expect_column_values_to_be_between(subscriptions_unaccounted)"
+    )
+    assert labels == [label]
+    assert _value(outcome, label) == -1
+
+
 # --- a gate that cannot look never passes ----------------------------------------------------------------
 
 
@@ -280,6 +365,7 @@ def test_customers_losing_their_journey_block(con, gate):
         (INVOICES, "lines_total_minor"),
         (SURVEY, "survey_type"),
         (TOUCHPOINTS, "silo"),
+        (EPISODES, "stated_silo"),
     ],
 )
 def test_a_column_the_suite_reads_gone_is_a_raised_blocking_failure(con, gate, name, column):
