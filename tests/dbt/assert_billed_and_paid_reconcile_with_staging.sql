@@ -1,5 +1,8 @@
 -- Lifetime billed and paid in dim_customers add up to the staging invoices and successful payments of every
 -- billing account matched to a known customer. Returns one row when either total differs.
+-- Reads several models: Dagster attaches it as an asset check of the model it guards (dagster-dbt reads
+-- meta.dagster.ref; without it a test with several parents is no check of any asset).
+{{ config(meta={'dagster': {'ref': {'name': 'dim_customers'}}}) }}
 with
 
 dim_totals as (

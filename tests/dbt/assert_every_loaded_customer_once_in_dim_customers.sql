@@ -1,6 +1,9 @@
 -- Every customer the CRM delivered appears exactly once in dim_customers. Returns the customers that are
 -- missing or duplicated. A subscription may arrive before its customer's row (a late arrival): that is a
 -- warning of the subscription's relationship test, not a failure here, since the customer is not loaded yet.
+-- Reads several models: Dagster attaches it as an asset check of the model it guards (dagster-dbt reads
+-- meta.dagster.ref; without it a test with several parents is no check of any asset).
+{{ config(meta={'dagster': {'ref': {'name': 'dim_customers'}}}) }}
 with
 
 loaded_customers as (

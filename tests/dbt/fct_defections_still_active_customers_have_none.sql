@@ -1,5 +1,8 @@
 -- A customer active at the as-of instant may have defected before (and come back), but never after their
 -- current episode started: returns defections dated after the start of a still-open episode.
+-- Reads several models: Dagster attaches it as an asset check of the model it guards (dagster-dbt reads
+-- meta.dagster.ref; without it a test with several parents is no check of any asset).
+{{ config(meta={'dagster': {'ref': {'name': 'fct_defections'}}}) }}
 with
 
 defections as (

@@ -1,4 +1,7 @@
 -- Identity matching never loses a row: per source, the summary counts exactly the rows the staged source has.
+-- Reads several models: Dagster attaches it as an asset check of the model it guards (dagster-dbt reads
+-- meta.dagster.ref; without it a test with several parents is no check of any asset).
+{{ config(meta={'dagster': {'ref': {'name': 'int_identity_match_summary'}}}) }}
 with
 
 summary as (

@@ -1,5 +1,8 @@
 -- A poor experience is part of a customer's journey, so none can precede the customer's sign-up day
 -- (a hit before it means a time column or a join is wrong).
+-- Reads several models: Dagster attaches it as an asset check of the model it guards (dagster-dbt reads
+-- meta.dagster.ref; without it a test with several parents is no check of any asset).
+{{ config(meta={'dagster': {'ref': {'name': 'int_poor_experiences'}}}) }}
 with
 
 poor_experiences as (

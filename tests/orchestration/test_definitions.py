@@ -85,3 +85,24 @@ def test_published_marts_depends_on_every_mart_and_layers_are_groups():
     for layer in ("staging", "intermediate", "marts"):
         for key in model_asset_keys(layer).values():
             assert graph.get(key).group_name == layer
+
+
+def test_every_dbt_data_test_is_an_asset_check_of_the_model_it_guards():
+    # dagster-dbt attaches a generic test to its model and a singular test to its only parent; a singular
+    # test reading several models needs meta.dagster.ref, or it silently becomes no check of any asset.
+    from orchestration.dbt_assets import manifest
+
+    checks = {key.name: key.asset_key for key in _graph().asset_check_keys}
+    tests = {
+        node["name"]: node
+        for node in manifest()["nodes"].values()
+        if node["resource_type"] == "test" and node["config"].get("enabled", True)
+    }
+    assert tests
+    missing = sorted(name for name in tests if name not in checks)
+    assert not missing, f"dbt tests that are no Dagster asset check: {missing}"
+    models = {**model_asset_keys("staging"), **model_asset_keys("intermediate"), **model_asset_keys("marts")}
+    for name, node in tests.items():
+        ref = (node["config"].get("meta") or {}).get("dagster", {}).get("ref")
+        if ref:
+            assert checks[name] == models[ref["name"]], name
