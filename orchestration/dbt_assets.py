@@ -16,6 +16,7 @@ DbtBuildConfig and orchestration/jobs.py).
 import json
 from collections.abc import Mapping
 from functools import cache
+from pathlib import Path
 from typing import Any, Literal
 
 import dagster as dg
@@ -109,7 +110,24 @@ def warehouse_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource,
     if scope == "latest_run" and not previous_run_succeeded(context):
         context.log.warning("the previous build did not succeed: testing whole tables, not the latest run")
         scope = "all"
-    yield from dbt.cli(["build", *build_flags(scope)], context=context).stream()
+    build = dbt.cli(["build", *build_flags(scope)], context=context, target_path=target_path(scope))
+    yield from build.stream()
+
+
+def target_path(data_tests_scope: str) -> Path | None:
+    """dbt's target folder for a build testing `data_tests_scope`; None: dagster-dbt's new folder per run.
+
+    dagster-dbt gives each run a new target folder and copies in the project's prepared partial-parse file,
+    which was parsed without --vars. A `latest_run` build passes --vars, so dbt rejects that file ("config
+    vars ... have changed") and parses the whole project every day (seen in dbt.log of a Dagster run). Such
+    builds keep one folder per scope instead: dagster-dbt copies nothing over a partial-parse file already
+    there, so from the second daily build on dbt reuses the previous one's, parsed with the same vars (and
+    re-parses only files that changed since, as partial parsing always does). Sharing the folder is safe:
+    builds are serialised by the duckdb_warehouse pool and the run queue.
+    """
+    if data_tests_scope == "all":
+        return None
+    return dbt_project.project_dir / dbt_project.target_path / f"dagster_{data_tests_scope}"
 
 
 def build_run_config(data_tests_scope: str) -> dg.RunConfig:

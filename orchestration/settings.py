@@ -28,7 +28,9 @@ def build_flags(data_tests_scope: str = "all") -> tuple[str, ...]:
 
     `all` is PRODUCTION_BUILD_FLAGS alone: dbt's default scope, the build the project always ran. `latest_run`
     is the scheduled daily build's (orchestration/dbt_assets.py); its --vars differ from those the manifest
-    was parsed with, so dbt parses the project in full first (seconds, against tests that scan whole tables).
+    was parsed with, so a run in a new target folder parses the project in full first (seconds, against
+    tests that scan whole tables). Dagster's daily builds share one folder, which avoids it
+    (dbt_assets.target_path).
     """
     if data_tests_scope not in DATA_TESTS_SCOPES:
         raise ValueError(f"data_tests_scope must be one of {DATA_TESTS_SCOPES}, not {data_tests_scope!r}")

@@ -1,0 +1,51 @@
+"""The scheduled daily build (data tests scoped to the latest run, so it passes --vars) does not parse the
+whole dbt project every day: its runs share one target folder, where dbt keeps a partial-parse file parsed
+with the same vars (orchestration/dbt_assets.target_path). dbt's own log says which parse each run did."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from dagster_dbt import DbtCliResource
+
+from orchestration.dbt_assets import target_path
+from orchestration.project import dbt_executable, dbt_project
+from orchestration.settings import PRODUCTION_BUILD_FLAGS, build_flags
+
+
+def _parse_events(folder: Path) -> list[str]:
+    """Names of dbt's parse events (UnableToPartialParse, PartialParsingSkipParsing, ...) in order."""
+    events = []
+    for log in sorted(folder.glob("dbt.log*"), reverse=True):  # dbt.log.1 is older than dbt.log
+        for line in log.read_text().splitlines():
+            name = json.loads(line)["info"]["name"]
+            if "PartialPars" in name:
+                events.append(name)
+    return events
+
+
+def test_daily_builds_keep_one_target_folder_and_other_builds_get_a_new_one():
+    assert target_path("latest_run") == target_path("latest_run")
+    assert target_path("latest_run").parent == dbt_project.project_dir / dbt_project.target_path
+    assert target_path("all") is None  # dagster-dbt's new folder per run, seeded with the prepared parse
+
+
+def test_the_second_daily_build_reuses_the_parse_of_the_first(tmp_path):
+    from orchestration.definitions import defs  # noqa: F401  (prepares the manifest, as the code location does)
+
+    prepared = dbt_project.project_dir / dbt_project.target_path / "partial_parse.msgpack"
+    assert prepared.exists(), "the project's prepared partial-parse file is what dagster-dbt copies in"
+    dbt = DbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable())
+    folder = tmp_path / "dagster_latest_run"  # as target_path("latest_run"), kept out of the shared target
+    # The daily build's --vars (build-only flags left out: `dbt parse` refuses them).
+    daily_vars = build_flags("latest_run")[len(PRODUCTION_BUILD_FLAGS) :]
+    assert daily_vars and daily_vars[0] == "--vars", daily_vars
+    for _ in range(2):
+        dbt.cli(["parse", *daily_vars], target_path=folder).wait()
+    events = _parse_events(folder)
+    # The first run gets the prepared file, parsed without the vars: dbt refuses it and parses everything.
+    assert events[0] == "UnableToPartialParse", events
+    # The second finds the first's file in the same folder, parsed with the same vars, and skips parsing.
+    assert events[-1] == "PartialParsingSkipParsing", events
+    assert events.count("UnableToPartialParse") == 1, events
