@@ -36,7 +36,7 @@ from pathlib import Path
 import duckdb
 import psutil
 
-from orchestration.settings import build_flags
+from orchestration.settings import build_flags, scope_vars
 from raw.load import available_export_dates
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -310,8 +310,7 @@ def bench_size(customers: int, days: int, seed: int, work_root: Path, core_only:
     # One more day: load the held-back day and build incrementally, while a reader queries the publication.
     # Its dbt folder holds a parse made with the daily --vars, as the previous daily build leaves it in
     # Dagster (orchestration/dbt_assets.target_path): the daily build reuses it instead of parsing everything.
-    daily_vars = build_flags("latest_run")[len(build_flags("all")) :]
-    run_stage("daily parse (untimed)", dbt_cmd(["parse", *daily_vars], work / "dbt_daily"), env)
+    run_stage("daily parse (untimed)", dbt_cmd(["parse", *scope_vars("latest_run")], work / "dbt_daily"), env)
     stop, latencies, errors = threading.Event(), [], []
     probe = threading.Thread(target=reader_probe, args=(serving / "marts.duckdb", stop, latencies, errors))
     probe.start()

@@ -32,11 +32,17 @@ def build_flags(data_tests_scope: str = "all") -> tuple[str, ...]:
     tests that scan whole tables). Dagster's daily builds share one folder, which avoids it
     (dbt_assets.target_path).
     """
+    return (*PRODUCTION_BUILD_FLAGS, *scope_vars(data_tests_scope))
+
+
+def scope_vars(data_tests_scope: str) -> tuple[str, ...]:
+    """The dbt --vars of a build testing `data_tests_scope`: none for `all` (the var's default), else
+    --vars '{"data_tests_scope": ...}'. Also what a `dbt parse` needs to prepare that build's parse."""
     if data_tests_scope not in DATA_TESTS_SCOPES:
         raise ValueError(f"data_tests_scope must be one of {DATA_TESTS_SCOPES}, not {data_tests_scope!r}")
     if data_tests_scope == "all":
-        return PRODUCTION_BUILD_FLAGS
-    return (*PRODUCTION_BUILD_FLAGS, "--vars", json.dumps({"data_tests_scope": data_tests_scope}))
+        return ()
+    return ("--vars", json.dumps({"data_tests_scope": data_tests_scope}))
 
 
 def _path(var: str, default: str) -> Path:
