@@ -53,6 +53,14 @@ class StageResult:
     note: str = ""
 
 
+class StageFailed(RuntimeError):
+    """A stage exited with an error; `result` holds what was measured up to then (wall time, peak memory)."""
+
+    def __init__(self, message: str, result: StageResult):
+        super().__init__(message)
+        self.result = result
+
+
 @dataclass
 class SizeResult:
     customers: int
@@ -73,8 +81,9 @@ def run_stage(
 ) -> StageResult:
     """Run `cmd` as a child process; sample the RSS of its whole process tree until it exits.
 
-    A non-zero exit other than `allowed_exit` raises with the output's tail; `allowed_exit` is recorded in the
-    note (the GX stage exits 1 when a blocking expectation failed: a finding, not a broken benchmark).
+    A non-zero exit other than `allowed_exit` raises StageFailed with the output's tail and the stage's
+    figures so far; `allowed_exit` is recorded in the note (the GX stage exits 1 when a blocking expectation
+    failed: a finding, not a broken benchmark).
     """
     started = time.perf_counter()
     proc = psutil.Popen(
@@ -95,7 +104,10 @@ def run_stage(
     seconds = time.perf_counter() - started
     if proc.returncode not in (0, allowed_exit):
         tail = "".join(output[-40:])
-        raise RuntimeError(f"stage {stage} failed ({proc.returncode}): {' '.join(cmd)}\n{tail}")
+        failed = StageResult(
+            stage, round(seconds, 2), round(peak / 2**20, 1), note=f"failed: exit {proc.returncode}"
+        )
+        raise StageFailed(f"stage {stage} failed ({proc.returncode}): {' '.join(cmd)}\n{tail}", failed)
     if proc.returncode:
         note = (note + f" exit {proc.returncode}: " + "".join(output[-3:]).strip()).strip()
     rps = rows / seconds if rows and seconds > 0 else None
@@ -178,7 +190,10 @@ def reader_probe(
         time.sleep(0.2)
 
 
-def bench_size(customers: int, days: int, seed: int, work_root: Path, core_only: bool = False) -> SizeResult:
+def bench_size(result: SizeResult, seed: int, work_root: Path, core_only: bool = False) -> SizeResult:
+    """Fill `result` stage by stage; a stage that fails is appended (with its time and peak) before it raises,
+    so the caller still has every figure measured up to the failure."""
+    customers, days = result.customers, result.days
     work = work_root / f"c{customers}_d{days}"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
@@ -196,10 +211,13 @@ def bench_size(customers: int, days: int, seed: int, work_root: Path, core_only:
         "GX_DIR": str(work / "gx"),
     }
     py = sys.executable
-    result = SizeResult(customers, days)
 
     def stage(name, cmd, rows=None, note="", allowed_exit=0):
-        res = run_stage(name, cmd, env, rows, note, allowed_exit)
+        try:
+            res = run_stage(name, cmd, env, rows, note, allowed_exit)
+        except StageFailed as failed:
+            result.stages.append(failed.result)
+            raise
         result.stages.append(res)
         print(
             f"  {name:<22} {res.seconds:>9.2f} s  peak {res.peak_rss_mb:>8.1f} MB"
@@ -242,7 +260,13 @@ def bench_size(customers: int, days: int, seed: int, work_root: Path, core_only:
         args = [py, "-m", "raw.load", "--exports", str(exports), "--warehouse", str(warehouse)]
         for d in chunk:
             args += ["--date", d]
-        res = run_stage("load", args, env)
+        try:
+            res = run_stage("load", args, env)
+        except StageFailed as failed:
+            failed.result.seconds = round(time.perf_counter() - t0, 2)
+            failed.result.peak_rss_mb = max(peak, failed.result.peak_rss_mb)
+            result.stages.append(failed.result)
+            raise
         peak = max(peak, res.peak_rss_mb)
     raw_rows = raw_row_count(warehouse)
     load_seconds = time.perf_counter() - t0
@@ -407,11 +431,21 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.customers.split(",") if s.strip()]
-    results = []
+    results, failure = [], None
     for size in sizes:
-        results.append(bench_size(size, args.days, args.seed, args.work_dir, args.core_only))
-        if not args.keep:
-            shutil.rmtree(args.work_dir / f"c{size}_d{args.days}", ignore_errors=True)
+        results.append(SizeResult(size, args.days))
+        try:
+            bench_size(results[-1], args.seed, args.work_dir, args.core_only)
+        except Exception as exc:  # the figures measured so far are written below, then the run fails
+            failure = exc
+            message = str(exc).splitlines() or [type(exc).__name__]
+            results[-1].figures["failed"] = message[0]
+            results[-1].figures["failure_output_tail"] = message[-10:]
+            print(f"benchmark failed: {exc}", file=sys.stderr, flush=True)
+            break
+        finally:
+            if not args.keep:
+                shutil.rmtree(args.work_dir / f"c{size}_d{args.days}", ignore_errors=True)
     command = "python -m benchmarks.bench " + " ".join(argv if argv is not None else sys.argv[1:])
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps({"command": command, "results": [asdict(r) for r in results]}, indent=2))
@@ -420,7 +454,7 @@ def main(argv: list[str] | None = None) -> int:
     notes = previous[previous.index(NOTES_HEADING) :] if NOTES_HEADING in previous else ""
     args.markdown.write_text(markdown(results, command) + ("\n" + notes if notes else ""))
     print(f"wrote {args.json} and {args.markdown}")
-    return 0
+    return 1 if failure else 0
 
 
 if __name__ == "__main__":
