@@ -707,3 +707,19 @@ def test_simple_split_and_general_parse_land_the_same_small_company(
     load_exports(general, small_company.exports_dir)
 
     assert _landed_without_ids(general) == _landed_without_ids(loaded_warehouse)
+
+
+def test_the_loader_works_within_the_jobs_duckdb_memory_bound(tmp_path, monkeypatch):
+    """The CLI's connection carries DUCKDB_MEMORY_LIMIT, as dbt's, GX's and the publisher's do."""
+    from raw.load import _connect
+
+    monkeypatch.setenv("DUCKDB_MEMORY_LIMIT", "123MB")
+    con, owned = _connect(tmp_path / "w.duckdb")
+    reference = duckdb.connect(config={"memory_limit": "123MB"})
+    try:
+        bound = "select current_setting('memory_limit')"
+        assert owned and con.execute(bound).fetchone() == reference.execute(bound).fetchone()
+        assert con.execute(bound).fetchone() != duckdb.connect().execute(bound).fetchone()
+    finally:
+        con.close()
+        reference.close()

@@ -3,9 +3,10 @@
 The small company is loaded up to five days before its end and built; then each remaining day is loaded and
 built incrementally. Then two re-deliveries are loaded and built incrementally, each with its own build:
 - replaced files that drop records: a contact delivered only in the replaced file (it must disappear), a
-  contact whose latest delivery was in the replaced file (it falls back to its older delivery), and the
+  contact whose latest delivery was in the replaced file (it falls back to its older delivery), the
   latest version of a subscription (base_crm__subscription_versions loses that version, keyed on
-  subscription_id + updated_at, and stg_crm__subscriptions falls back to the previous version);
+  subscription_id + updated_at, and stg_crm__subscriptions falls back to the previous version), and an
+  invoice line delivered once (its invoice's line total in int_invoices_reconciled_to_lines changes);
 - a late re-delivery of an older export day carrying a changed copy of a survey response first delivered on
   a newer day: loaded last, it must still lose to the newer delivery.
 A copy of the final raw data is built from scratch with --full-refresh, and every staging, intermediate and
@@ -32,6 +33,7 @@ DAYS_BUILT_INCREMENTALLY = 5
 # Seeds and models only: data tests belong to the build test; here a failing test must not stop the runs.
 BUILD_MODELS = ["build", "--resource-type", "seed", "--resource-type", "model"]
 INCREMENTAL_MARTS = ("fct_journey_events", "fct_poor_experiences")
+INVOICES_RECONCILED = "intermediate.int_invoices_reconciled_to_lines"  # incremental by invoice
 # Models rebuilt per customer whose inputs changed (customers_to_reprocess), as schema.table.
 INCREMENTAL_BY_CUSTOMER = (
     "intermediate.int_touchpoints",
@@ -71,6 +73,8 @@ class Redeliveries:
     dropped_version_updated_at: object
     previous_version_updated_at: object
     late_response: str  # a changed copy was re-delivered in an older day's file
+    dropped_invoice_line: str  # delivered only in a replaced file; its invoice keeps other lines
+    invoice_of_dropped_line: str
 
 
 @dataclass(frozen=True)
@@ -78,6 +82,9 @@ class Builds:
     daily: Path
     full: Path
     redeliveries: Redeliveries
+    # (_loaded_through_at, rows) of int_invoices_reconciled_to_lines after the daily runs, before the
+    # re-deliveries (a replaced invoice-lines file makes the next run recompute every invoice).
+    invoices_per_run_before_redeliveries: list[tuple]
 
 
 def _columns(con: duckdb.DuckDBPyConnection, catalog: str, schema: str) -> dict[str, list[str]]:
@@ -184,8 +191,31 @@ def _redeliver_replacing_files(con: duckdb.DuckDBPyConnection, exports_dir: Path
         subscription,
     )
     _write_redelivery(exports_dir, out_dir, version_day, "crm__subscriptions", drop_lines=[version_line])
+    invoice_line, invoice, line_day, line_number = _one(
+        con,
+        """
+        with delivered_once as (
+            select invoice_line_id, any_value(invoice_id) as invoice_id,
+                any_value(_export_date) as export_date, any_value(_line_number) as line_number
+            from raw.billing__invoice_lines group by invoice_line_id having count(*) = 1
+        ),
+        lines_per_invoice as (
+            select invoice_id, count(distinct invoice_line_id) as lines
+            from raw.billing__invoice_lines group by invoice_id
+        )
+        select invoice_line_id, invoice_id, export_date, line_number
+        from delivered_once inner join lines_per_invoice using (invoice_id)
+        where lines >= 2
+        order by export_date desc, invoice_line_id limit 1
+        """,
+    )
+    lines_file = exports_dir / line_day.isoformat() / "billing__invoice_lines.csv"
+    _single_line_record(_file_lines(lines_file), line_number, invoice_line)
+    _write_redelivery(exports_dir, out_dir, line_day, "billing__invoice_lines", drop_lines=[line_number])
     return {
-        "days": sorted({*contacts_to_drop, version_day}),
+        "days": sorted({*contacts_to_drop, version_day, line_day}),
+        "dropped_invoice_line": invoice_line,
+        "invoice_of_dropped_line": invoice,
         "dropped_contact": dropped_contact,
         "fallback_contact": fallback_contact,
         "fallback_contact_older_day": older_day,
@@ -244,6 +274,10 @@ def incremental_and_full_refresh(small_company, tmp_path_factory) -> Builds:
     for day in dates[-DAYS_BUILT_INCREMENTALLY:]:
         load_exports(daily, small_company.exports_dir, export_dates=[day])
         run_dbt(BUILD_MODELS, daily, root / f"dbt_{day.isoformat()}")
+    with duckdb.connect(str(daily), read_only=True) as con:
+        invoices_per_run = con.sql(
+            f"select _loaded_through_at, count(*) from {INVOICES_RECONCILED} group by 1 order by 1"
+        ).fetchall()
 
     facts = {}
     for step, redeliver in [("replaced", _redeliver_replacing_files), ("late", _redeliver_older_day_late)]:
@@ -258,13 +292,13 @@ def incremental_and_full_refresh(small_company, tmp_path_factory) -> Builds:
     full = root / "full.duckdb"
     shutil.copy(daily, full)
     run_dbt([*BUILD_MODELS, "--full-refresh"], full, root / "dbt_full")
-    return Builds(daily, full, Redeliveries(**facts))
+    return Builds(daily, full, Redeliveries(**facts), invoices_per_run)
 
 
 def test_incremental_by_customer_rebuilds_only_customers_whose_inputs_changed(incremental_and_full_refresh):
     """int_touchpoints and the facts stamp the rows a run rebuilds with its watermark, so each run's rebuilt
     customers can be counted: a day's deliveries change a small share of customers; the replaced files
-    change the customers of the three re-delivered keys at most; the late re-delivery, which loses to a
+    change the customers of the four re-delivered keys at most; the late re-delivery, which loses to a
     newer delivery and so changes no staged value, rebuilds nobody (the last run's watermark is on no row)."""
     daily = incremental_and_full_refresh.daily
     with duckdb.connect(str(daily), read_only=True) as con:
@@ -288,12 +322,41 @@ def test_incremental_by_customer_rebuilds_only_customers_whose_inputs_changed(in
             print(f"\n{table}: {customers} customers; rebuilt per run: {runs}")
             assert last_run not in rebuilt, f"{table}: the late re-delivery changed nothing, yet rebuilt"
             if table != "marts.fct_poor_experiences":  # the dropped contact is a touchpoint of its customer
-                assert 1 <= rebuilt.get(replaced_run, 0) <= 3, runs
+                assert 1 <= rebuilt.get(replaced_run, 0) <= 4, runs
             else:
-                assert rebuilt.get(replaced_run, 0) <= 3, runs
+                assert rebuilt.get(replaced_run, 0) <= 4, runs
             daily_runs = [n for watermark, n in runs[1:] if watermark < replaced_run]
             assert daily_runs, f"{table}: no daily run rebuilt any customer"
             assert all(n < customers * 0.25 for n in daily_runs), runs
+
+
+def test_invoices_reconciled_recompute_only_changed_invoices_until_a_file_is_replaced(
+    incremental_and_full_refresh,
+):
+    """int_invoices_reconciled_to_lines stamps the invoices a run recomputes with its watermark: each daily
+    run recomputed a small share of them; the run after the replaced files (one of invoice lines) recomputed
+    every invoice, as its SQL says; the late survey re-delivery recomputed none."""
+    builds = incremental_and_full_refresh
+    per_run = builds.invoices_per_run_before_redeliveries
+    first_build, *daily_runs = per_run
+    invoices = sum(rows for _, rows in per_run)
+    print(f"\n{INVOICES_RECONCILED}: {invoices} invoices; per run before the re-deliveries: {per_run}")
+    assert daily_runs, "no daily run recomputed any invoice"
+    assert all(rows < invoices * 0.25 for _, rows in daily_runs), daily_runs
+    assert first_build[1] > invoices * 0.5
+    with duckdb.connect(str(builds.daily), read_only=True) as con:
+        runs = con.sql(
+            f"select _loaded_through_at, count(*) from {INVOICES_RECONCILED} group by 1 order by 1"
+        ).fetchall()
+        replaced_run, last_run = con.sql(
+            """
+            select
+                (select max(loaded_at) from intermediate.int_load_batches
+                 where loaded_at < (select loaded_through_at from intermediate.int_warehouse_as_of)),
+                (select loaded_through_at from intermediate.int_warehouse_as_of)
+            """
+        ).fetchone()
+    assert [watermark for watermark, _ in runs] == [replaced_run] and last_run != replaced_run, runs
 
 
 def test_incremental_staging_rebuilds_only_keys_with_new_deliveries(incremental_and_full_refresh):
@@ -359,6 +422,19 @@ def test_replaced_files_and_late_redeliveries_staged_as_delivered(incremental_an
             "select updated_at from staging.stg_crm__subscriptions where subscription_id = ?",
             [facts.dropped_subscription],
         ).fetchall() == [(facts.previous_version_updated_at,)]
+        # A line only the replaced file carried is gone, and its invoice's total counts the lines it has left.
+        for table in ("raw.billing__invoice_lines", "staging.stg_billing__invoice_lines"):
+            line = facts.dropped_invoice_line
+            assert count(f"select count(*) from {table} where invoice_line_id = ?", line) == 0
+        staged_lines, staged_total = con.execute(
+            "select count(*), sum(amount_minor) from staging.stg_billing__invoice_lines where invoice_id = ?",
+            [facts.invoice_of_dropped_line],
+        ).fetchone()
+        assert staged_lines >= 1
+        assert con.execute(
+            f"select line_count, lines_total_minor from {INVOICES_RECONCILED} where invoice_id = ?",
+            [facts.invoice_of_dropped_line],
+        ).fetchall() == [(staged_lines, staged_total)]
         # The late copy of an older day landed last, but the newer day's delivery still wins.
         assert (
             count(
