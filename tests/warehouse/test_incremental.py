@@ -33,7 +33,9 @@ DAYS_BUILT_INCREMENTALLY = 5
 # Seeds and models only: data tests belong to the build test; here a failing test must not stop the runs.
 BUILD_MODELS = ["build", "--resource-type", "seed", "--resource-type", "model"]
 INCREMENTAL_MARTS = ("fct_journey_events", "fct_poor_experiences")
-INVOICES_RECONCILED = "intermediate.int_invoices_reconciled_to_lines"  # incremental by invoice
+INVOICES_RECONCILED = "intermediate.int_invoices_reconciled_to_lines"
+# Models recomputed per key of their staged inputs (keys_restaged_since_last_run), as schema.table.
+INCREMENTAL_BY_STAGED_KEY = (INVOICES_RECONCILED, "intermediate.int_subscription_versions")
 # Models rebuilt per customer whose inputs changed (customers_to_reprocess), as schema.table.
 INCREMENTAL_BY_CUSTOMER = (
     "intermediate.int_touchpoints",
@@ -82,9 +84,9 @@ class Builds:
     daily: Path
     full: Path
     redeliveries: Redeliveries
-    # (_loaded_through_at, rows) of int_invoices_reconciled_to_lines after the daily runs, before the
-    # re-deliveries (a replaced invoice-lines file makes the next run recompute every invoice).
-    invoices_per_run_before_redeliveries: list[tuple]
+    # Per model of INCREMENTAL_BY_STAGED_KEY, its (_loaded_through_at, rows) after the daily runs, before the
+    # re-deliveries (whose replaced files make the next run recompute every key of both).
+    rows_per_run_before_redeliveries: dict[str, list[tuple]]
 
 
 def _columns(con: duckdb.DuckDBPyConnection, catalog: str, schema: str) -> dict[str, list[str]]:
@@ -275,9 +277,8 @@ def incremental_and_full_refresh(small_company, tmp_path_factory) -> Builds:
         load_exports(daily, small_company.exports_dir, export_dates=[day])
         run_dbt(BUILD_MODELS, daily, root / f"dbt_{day.isoformat()}")
     with duckdb.connect(str(daily), read_only=True) as con:
-        invoices_per_run = con.sql(
-            f"select _loaded_through_at, count(*) from {INVOICES_RECONCILED} group by 1 order by 1"
-        ).fetchall()
+        per_run = "select _loaded_through_at, count(*) from {} group by 1 order by 1"
+        rows_per_run = {t: con.sql(per_run.format(t)).fetchall() for t in INCREMENTAL_BY_STAGED_KEY}
 
     facts = {}
     for step, redeliver in [("replaced", _redeliver_replacing_files), ("late", _redeliver_older_day_late)]:
@@ -292,7 +293,7 @@ def incremental_and_full_refresh(small_company, tmp_path_factory) -> Builds:
     full = root / "full.duckdb"
     shutil.copy(daily, full)
     run_dbt([*BUILD_MODELS, "--full-refresh"], full, root / "dbt_full")
-    return Builds(daily, full, Redeliveries(**facts), invoices_per_run)
+    return Builds(daily, full, Redeliveries(**facts), rows_per_run)
 
 
 def test_incremental_by_customer_rebuilds_only_customers_whose_inputs_changed(incremental_and_full_refresh):
@@ -330,24 +331,23 @@ def test_incremental_by_customer_rebuilds_only_customers_whose_inputs_changed(in
             assert all(n < customers * 0.25 for n in daily_runs), runs
 
 
-def test_invoices_reconciled_recompute_only_changed_invoices_until_a_file_is_replaced(
-    incremental_and_full_refresh,
+@pytest.mark.parametrize("table", INCREMENTAL_BY_STAGED_KEY)
+def test_incremental_by_staged_key_recomputes_only_changed_keys_until_a_file_is_replaced(
+    incremental_and_full_refresh, table
 ):
-    """int_invoices_reconciled_to_lines stamps the invoices a run recomputes with its watermark: each daily
-    run recomputed a small share of them; the run after the replaced files (one of invoice lines) recomputed
-    every invoice, as its SQL says; the late survey re-delivery recomputed none."""
+    """Each row carries the watermark of the run that recomputed it: each daily run recomputed a small share
+    of the rows; the run after the replaced files (of invoice lines and of subscriptions) recomputed every
+    key, as keys_restaged_since_last_run says; the late survey re-delivery recomputed none."""
     builds = incremental_and_full_refresh
-    per_run = builds.invoices_per_run_before_redeliveries
+    per_run = builds.rows_per_run_before_redeliveries[table]
     first_build, *daily_runs = per_run
-    invoices = sum(rows for _, rows in per_run)
-    print(f"\n{INVOICES_RECONCILED}: {invoices} invoices; per run before the re-deliveries: {per_run}")
-    assert daily_runs, "no daily run recomputed any invoice"
-    assert all(rows < invoices * 0.25 for _, rows in daily_runs), daily_runs
-    assert first_build[1] > invoices * 0.5
+    rows = sum(n for _, n in per_run)
+    print(f"\n{table}: {rows} rows; per run before the re-deliveries: {per_run}")
+    assert daily_runs, f"{table}: no daily run recomputed any row"
+    assert all(n < rows * 0.25 for _, n in daily_runs), daily_runs
+    assert first_build[1] > rows * 0.5
     with duckdb.connect(str(builds.daily), read_only=True) as con:
-        runs = con.sql(
-            f"select _loaded_through_at, count(*) from {INVOICES_RECONCILED} group by 1 order by 1"
-        ).fetchall()
+        runs = con.sql(f"select _loaded_through_at, count(*) from {table} group by 1 order by 1").fetchall()
         replaced_run, last_run = con.sql(
             """
             select

@@ -4,24 +4,17 @@
         incremental_strategy='delete+insert',
         unique_key='invoice_id',
         on_schema_change='fail',
-        post_hook="{% if is_incremental() %}delete from {{ this }} where invoice_id not in
-            (select invoice_id from {{ ref('stg_billing__invoices') }}){% endif %}"
+        post_hook="{{ delete_keys_no_longer_staged('invoice_id', ref('stg_billing__invoices')) }}"
     )
 }}
+-- depends_on: {{ ref('stg_loader__load_audit') }}
 {#
-  Incremental by invoice: a daily run recomputes only the invoices whose inputs changed since the run that
-  last built this model (watermark W, the _loaded_through_at its rows carry), instead of summing all 18M
-  lines of the 1M-customer company again and rewriting its 9.5M rows:
-  - invoices the staging model (re)wrote since: their staged rows carry a later _loaded_through_at. A staging
-    run rebuilds a key only after a load, and a load after this model's last build has a later load time,
-    so every staged row written since has _loaded_through_at > W;
-  - invoices with a line (re)written since, likewise;
-  - invoices whose billing account now matches another customer, or is now known or unknown;
-  - every invoice, when a file of invoices or lines was replaced since W: a replacement can delete staged
-    keys that have no delivery left (staging_delete_rows_of_replaced_files), and a deleted line leaves no
-    trace of its invoice. Replacements are corrections, rare; that day costs this model a full recompute.
-  delete+insert replaces the rows of the invoices recomputed; the post-hook removes invoices the staging
-  model no longer has. Any other change (this model's SQL, a seed): --full-refresh.
+  Incremental by invoice: a daily run recomputes only the invoices whose inputs changed since this model's
+  last run, instead of summing all 18M lines of the 1M-customer company again and rewriting its 9.5M rows:
+  the invoices with an invoice or line row staged since (macros/keys_restaged_since_last_run.sql; every
+  invoice after a replaced billing file), and those whose billing account now matches another customer or
+  is now known or unknown. delete+insert replaces their rows; the post-hook removes invoices staging no
+  longer has. Any other change (this model's SQL, a seed): --full-refresh.
   tests/warehouse/test_incremental.py checks the result against a full refresh, a dropped line included.
 #}
 {%- set rebuilt -%}
@@ -41,31 +34,15 @@ accounts as (
 
 ),
 
-load_audit as (
-
-    select * from {{ ref('stg_loader__load_audit') }}
-
-),
-
 {% if is_incremental() %}
-built_through as (
-
-    select coalesce(max(_loaded_through_at), cast('1900-01-01' as {{ dbt.type_timestamp() }})) as watermark
-    from {{ this }}
-
-),
-
 invoices_to_rebuild as (
 
-    select invoice_id
-    from {{ ref('stg_billing__invoices') }}
-    where _loaded_through_at > (select watermark from built_through)
-
-    union
-
-    select invoice_id
-    from {{ ref('stg_billing__invoice_lines') }}
-    where _loaded_through_at > (select watermark from built_through)
+    {{ keys_restaged_since_last_run(
+        'invoice_id',
+        ref('stg_billing__invoices'),
+        [ref('stg_billing__invoices'), ref('stg_billing__invoice_lines')],
+        ['billing__invoices', 'billing__invoice_lines']
+    ) }}
 
     union
 
@@ -75,18 +52,6 @@ invoices_to_rebuild as (
         on built.account_number = accounts.account_number
     where built.customer_id is distinct from accounts.customer_id
         or built.has_known_account != (accounts.account_number is not null)
-
-    union
-
-    select invoice_id
-    from {{ ref('stg_billing__invoices') }}
-    where exists (
-        select 1
-        from load_audit
-        where status = 'replaced'
-            and table_name in ('billing__invoices', 'billing__invoice_lines')
-            and loaded_at > (select watermark from built_through)
-    )
 
 ),
 {% endif %}

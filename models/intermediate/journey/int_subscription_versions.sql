@@ -1,8 +1,41 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='subscription_id',
+        on_schema_change='fail',
+        post_hook="{{ delete_keys_no_longer_staged('subscription_id', ref('base_crm__subscription_versions')) }}"
+    )
+}}
+-- depends_on: {{ ref('stg_loader__load_audit') }}
+{#
+  Incremental by subscription: a version's number and validity depend on every version of its subscription,
+  so a daily run renumbers the subscriptions with a version staged since this model's last run
+  (macros/keys_restaged_since_last_run.sql; every subscription after a replaced subscriptions file), not
+  all of them. delete+insert replaces all versions of each such subscription (unique_key subscription_id);
+  the post-hook removes subscriptions staging no longer has.
+#}
 with
+
+warehouse_as_of as (
+
+    select * from {{ ref('int_warehouse_as_of') }}
+
+),
 
 subscription_versions as (
 
     select * from {{ ref('base_crm__subscription_versions') }}
+    {% if is_incremental() %}
+    where subscription_id in (
+        {{ keys_restaged_since_last_run(
+            'subscription_id',
+            ref('base_crm__subscription_versions'),
+            [ref('base_crm__subscription_versions')],
+            ['crm__subscriptions']
+        ) }}
+    )
+    {% endif %}
 
 ),
 
@@ -50,8 +83,10 @@ final as (
         next_updated_at as valid_to,
         next_updated_at is null as is_current,
         previous_plan_code,
-        previous_plan_tier
+        previous_plan_tier,
+        warehouse_as_of.loaded_through_at as _loaded_through_at
     from versions_in_order
+    cross join warehouse_as_of
 
 )
 
