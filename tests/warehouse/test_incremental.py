@@ -126,6 +126,23 @@ def _write_redelivery(
     target.write_text("".join(kept + list(add_lines)), encoding="utf-8")
 
 
+def _rows_per_run(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple]:
+    """(_loaded_through_at, rows) of `table`: how many of its rows each run last wrote."""
+    return con.sql(f"select _loaded_through_at, count(*) from {table} group by 1 order by 1").fetchall()
+
+
+def _last_and_replaced_runs(con: duckdb.DuckDBPyConnection) -> tuple:
+    """Watermarks of the last run (the late re-delivery) and of the run before it (the replaced files)."""
+    return con.sql(
+        """
+        select
+            (select loaded_through_at from intermediate.int_warehouse_as_of),
+            (select max(loaded_at) from intermediate.int_load_batches
+             where loaded_at < (select loaded_through_at from intermediate.int_warehouse_as_of))
+        """
+    ).fetchone()
+
+
 def _one(con: duckdb.DuckDBPyConnection, sql: str, params=()):
     row = con.execute(sql, list(params)).fetchone()
     assert row is not None, sql
@@ -277,8 +294,7 @@ def incremental_and_full_refresh(small_company, tmp_path_factory) -> Builds:
         load_exports(daily, small_company.exports_dir, export_dates=[day])
         run_dbt(BUILD_MODELS, daily, root / f"dbt_{day.isoformat()}")
     with duckdb.connect(str(daily), read_only=True) as con:
-        per_run = "select _loaded_through_at, count(*) from {} group by 1 order by 1"
-        rows_per_run = {t: con.sql(per_run.format(t)).fetchall() for t in INCREMENTAL_BY_STAGED_KEY}
+        rows_per_run = {table: _rows_per_run(con, table) for table in INCREMENTAL_BY_STAGED_KEY}
 
     facts = {}
     for step, redeliver in [("replaced", _redeliver_replacing_files), ("late", _redeliver_older_day_late)]:
@@ -303,14 +319,7 @@ def test_incremental_by_customer_rebuilds_only_customers_whose_inputs_changed(in
     newer delivery and so changes no staged value, rebuilds nobody (the last run's watermark is on no row)."""
     daily = incremental_and_full_refresh.daily
     with duckdb.connect(str(daily), read_only=True) as con:
-        last_run, replaced_run = con.sql(
-            """
-            select
-                (select loaded_through_at from intermediate.int_warehouse_as_of),
-                (select max(loaded_at) from intermediate.int_load_batches
-                 where loaded_at < (select loaded_through_at from intermediate.int_warehouse_as_of))
-            """
-        ).fetchone()
+        last_run, replaced_run = _last_and_replaced_runs(con)
         for table in INCREMENTAL_BY_CUSTOMER:
             runs = con.sql(
                 f"""
@@ -347,15 +356,8 @@ def test_incremental_by_staged_key_recomputes_only_changed_keys_until_a_file_is_
     assert all(n < rows * 0.25 for _, n in daily_runs), daily_runs
     assert first_build[1] > rows * 0.5
     with duckdb.connect(str(builds.daily), read_only=True) as con:
-        runs = con.sql(f"select _loaded_through_at, count(*) from {table} group by 1 order by 1").fetchall()
-        replaced_run, last_run = con.sql(
-            """
-            select
-                (select max(loaded_at) from intermediate.int_load_batches
-                 where loaded_at < (select loaded_through_at from intermediate.int_warehouse_as_of)),
-                (select loaded_through_at from intermediate.int_warehouse_as_of)
-            """
-        ).fetchone()
+        runs = _rows_per_run(con, table)
+        last_run, replaced_run = _last_and_replaced_runs(con)
     assert [watermark for watermark, _ in runs] == [replaced_run] and last_run != replaced_run, runs
 
 
