@@ -36,6 +36,9 @@ INCREMENTAL_MARTS = ("fct_journey_events", "fct_poor_experiences")
 INVOICES_RECONCILED = "intermediate.int_invoices_reconciled_to_lines"
 # Models recomputed per key of their staged inputs (keys_restaged_since_last_run), as schema.table.
 INCREMENTAL_BY_STAGED_KEY = (INVOICES_RECONCILED, "intermediate.int_subscription_versions")
+# Models that recompute what changed since their own last run (the keys above; for the billing rule hits, the
+# customers whose touchpoints, invoices or subscriptions those models recomputed since), as schema.table.
+INCREMENTAL_SINCE_LAST_RUN = (*INCREMENTAL_BY_STAGED_KEY, "intermediate.int_poor_experiences__billing")
 # Models rebuilt per customer whose inputs changed (customers_to_reprocess), as schema.table.
 INCREMENTAL_BY_CUSTOMER = (
     "intermediate.int_touchpoints",
@@ -84,7 +87,7 @@ class Builds:
     daily: Path
     full: Path
     redeliveries: Redeliveries
-    # Per model of INCREMENTAL_BY_STAGED_KEY, its (_loaded_through_at, rows) after the daily runs, before the
+    # Per model of INCREMENTAL_SINCE_LAST_RUN, its (_loaded_through_at, rows) after the daily runs, before the
     # re-deliveries (whose replaced files make the next run recompute every key of both).
     rows_per_run_before_redeliveries: dict[str, list[tuple]]
 
@@ -294,7 +297,7 @@ def incremental_and_full_refresh(small_company, tmp_path_factory) -> Builds:
         load_exports(daily, small_company.exports_dir, export_dates=[day])
         run_dbt(BUILD_MODELS, daily, root / f"dbt_{day.isoformat()}")
     with duckdb.connect(str(daily), read_only=True) as con:
-        rows_per_run = {table: _rows_per_run(con, table) for table in INCREMENTAL_BY_STAGED_KEY}
+        rows_per_run = {table: _rows_per_run(con, table) for table in INCREMENTAL_SINCE_LAST_RUN}
 
     facts = {}
     for step, redeliver in [("replaced", _redeliver_replacing_files), ("late", _redeliver_older_day_late)]:
@@ -340,13 +343,14 @@ def test_incremental_by_customer_rebuilds_only_customers_whose_inputs_changed(in
             assert all(n < customers * 0.25 for n in daily_runs), runs
 
 
-@pytest.mark.parametrize("table", INCREMENTAL_BY_STAGED_KEY)
-def test_incremental_by_staged_key_recomputes_only_changed_keys_until_a_file_is_replaced(
+@pytest.mark.parametrize("table", INCREMENTAL_SINCE_LAST_RUN)
+def test_incremental_since_last_run_recomputes_only_what_changed_until_a_file_is_replaced(
     incremental_and_full_refresh, table
 ):
     """Each row carries the watermark of the run that recomputed it: each daily run recomputed a small share
     of the rows; the run after the replaced files (of invoice lines and of subscriptions) recomputed every
-    key, as keys_restaged_since_last_run says; the late survey re-delivery recomputed none."""
+    key, as keys_restaged_since_last_run says (and so every customer with a billing hit, whose invoices were
+    all recomputed); the late survey re-delivery recomputed none."""
     builds = incremental_and_full_refresh
     per_run = builds.rows_per_run_before_redeliveries[table]
     first_build, *daily_runs = per_run
@@ -475,3 +479,35 @@ def test_daily_incremental_build_equals_a_full_refresh(incremental_and_full_refr
             if only_daily or only_full:
                 differences[table] = (only_daily, only_full)
         assert differences == {}
+
+
+def test_a_changed_billing_rule_reaches_every_customer_in_the_next_incremental_run(
+    incremental_and_full_refresh, tmp_path
+):
+    """int_poor_experiences__billing recomputes only customers whose inputs changed, except when a billing
+    rule's row of seed poor_experience_rules changed (_rules_fingerprint): then every customer. A changed
+    overcharge threshold (set in the seed table, as `dbt seed` would) must give, incrementally, what a full
+    refresh gives, and more overcharges than before."""
+    billing = "intermediate.int_poor_experiences__billing"
+    changed, full = tmp_path / "changed.duckdb", tmp_path / "changed_full.duckdb"
+    shutil.copy(incremental_and_full_refresh.daily, changed)
+    overcharges = f"select count(*) from {billing} where rule_id = 'overcharge'"
+    with duckdb.connect(str(changed)) as con:
+        before = con.sql(overcharges).fetchone()[0]
+        con.execute("update reference.poor_experience_rules set threshold = -50 where rule_id = 'overcharge'")
+    shutil.copy(changed, full)
+    select = ["run", "--select", "int_poor_experiences__billing"]
+    run_dbt(select, changed, tmp_path / "dbt_incremental")
+    run_dbt([*select, "--full-refresh"], full, tmp_path / "dbt_full")
+
+    with duckdb.connect(str(changed), read_only=True) as con:
+        con.execute(f"attach '{full}' as full_refresh (read_only)")
+        after = con.sql(overcharges).fetchone()[0]
+        columns = ", ".join(_columns(con, "changed", "intermediate")["int_poor_experiences__billing"])
+        incremental_sql = f"select {columns} from {billing}"
+        full_sql = f"select {columns} from full_refresh.{billing}"
+        only_incremental = con.sql(f"select count(*) from ({incremental_sql} except all {full_sql})").fetchone()[0]
+        only_full = con.sql(f"select count(*) from ({full_sql} except all {incremental_sql})").fetchone()[0]
+    print(f"\novercharges before {before}, after {after}; only incremental {only_incremental}, only full {only_full}")
+    assert after > before
+    assert (only_incremental, only_full) == (0, 0)

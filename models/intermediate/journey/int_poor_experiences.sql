@@ -12,9 +12,20 @@ care as (
 
 ),
 
+-- The billing model is incremental and carries bookkeeping columns (_loaded_through_at, _rules_fingerprint):
+-- only the rule-hit columns the other silos' models have.
 billing as (
 
-    select * from {{ ref('int_poor_experiences__billing') }}
+    select
+        customer_id,
+        rule_id,
+        silo,
+        kind,
+        occurred_at,
+        evidence_table,
+        evidence_id,
+        evidence
+    from {{ ref('int_poor_experiences__billing') }}
 
 ),
 

@@ -1,3 +1,34 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='customer_id',
+        on_schema_change='fail',
+        post_hook="{% if is_incremental() %}delete from {{ this }} where rule_id is null{% endif %}"
+    )
+}}
+-- depends_on: {{ ref('int_touchpoints') }}
+-- depends_on: {{ ref('int_invoices_reconciled_to_lines') }}
+{#
+  Incremental by customer: a daily run recomputes the hits of the customers whose billing inputs changed
+  since this model's last run, instead of reading all 18M invoice lines of the 1M-customer company again.
+  W is the watermark of that run (the latest _loaded_through_at here). Those customers are the union of
+  - the customers int_touchpoints rebuilt since W: its fingerprints hash each customer's contacts,
+    subscriptions, invoices and payments through the current account match, so a new or changed row, and an
+    account or record that moved to another customer, changes the fingerprints of both customers;
+  - the customers of invoices int_invoices_reconciled_to_lines recomputed since W (new or changed invoices
+    and lines, re-matched accounts; every invoice after a replaced billing file), and the customers of the
+    subscriptions their lines bill (a line of an unmatched account's invoice is billed to its subscription's
+    customer);
+  - the customers of subscriptions int_subscription_versions renumbered since W;
+  - the customers stored here whose evidence line was restaged since W (it may now bill someone else), or
+    who are no longer in int_touchpoints;
+  - every customer when the billing rules of seed poor_experience_rules changed (_rules_fingerprint).
+  delete+insert replaces all rows of each such customer (unique_key customer_id). A customer whose hits are
+  all gone has no new row to trigger that delete, so the batch carries one placeholder row per customer in
+  scope (rule_id null); the post-hook removes them in the same transaction. Any other change (this model's
+  SQL): --full-refresh. tests/warehouse/test_incremental.py compares the result with a full refresh.
+#}
 with
 
 invoices as (
@@ -47,6 +78,108 @@ subscription_versions as (
 
 ),
 
+warehouse_as_of as (
+
+    select * from {{ ref('int_warehouse_as_of') }}
+
+),
+
+billing_rules as (
+
+    select * from {{ ref('poor_experience_rules') }}
+    where rule_id in ('promo_not_applied', 'unquoted_fee', 'overcharge', 'company_payment_failure')
+
+),
+
+billing_rules_fingerprint as (
+
+    select {{ fingerprint_agg(hash_values(['billing_rules'])) }} as rules_fingerprint
+    from billing_rules
+
+),
+
+{% if is_incremental() %}
+{%- set watermark -%}
+    (select coalesce(max(_loaded_through_at), cast('1900-01-01' as {{ dbt.type_timestamp() }})) from {{ this }})
+{%- endset %}
+invoices_recomputed as (
+
+    select invoice_id, customer_id
+    from {{ ref('int_invoices_reconciled_to_lines') }}
+    where _loaded_through_at > {{ watermark }}
+
+),
+
+customers_in_scope as (
+
+    select customer_id from {{ ref('int_touchpoints') }} where _loaded_through_at > {{ watermark }}
+
+    union
+
+    select customer_id from invoices_recomputed
+
+    union
+
+    select subscription_versions.customer_id
+    from {{ ref('stg_billing__invoice_lines') }} as lines
+    inner join subscription_versions
+        on lines.subscription_id = subscription_versions.subscription_id
+    where lines.invoice_id in (select invoice_id from invoices_recomputed)
+
+    union
+
+    select customer_id from subscription_versions where _loaded_through_at > {{ watermark }}
+
+    union
+
+    select built.customer_id
+    from {{ this }} as built
+    inner join {{ ref('stg_billing__invoice_lines') }} as lines
+        on built.evidence_id = lines.invoice_line_id
+    where built.evidence_table = 'stg_billing__invoice_lines'
+        and lines._loaded_through_at > {{ watermark }}
+
+    union
+
+    select built.customer_id
+    from {{ this }} as built
+    where not exists (
+        select 1 from {{ ref('int_touchpoints') }} as touchpoints
+        where touchpoints.customer_id = built.customer_id
+    )
+
+    union
+
+    select customer_id from {{ ref('int_touchpoints') }}
+    where exists (
+        select 1 from {{ this }} as built
+        where built._rules_fingerprint != (select rules_fingerprint from billing_rules_fingerprint)
+    )
+
+),
+
+-- The invoices whose lines can give a hit to a customer in scope: theirs, and those billing a line of one
+-- of their subscriptions (its first invoice, or an invoice of an account matched to nobody).
+invoices_in_scope as (
+
+    select invoices.invoice_id
+    from {{ ref('stg_billing__invoices') }} as invoices
+    inner join accounts
+        on invoices.account_number = accounts.account_number
+    where accounts.customer_id in (select customer_id from customers_in_scope)
+
+    union
+
+    select invoice_id
+    from {{ ref('stg_billing__invoice_lines') }}
+    where subscription_id in (
+        select subscription_id from subscription_versions
+        where customer_id in (select customer_id from customers_in_scope)
+    )
+
+),
+{% endif %}
+
 promo_not_applied_rule as ({{ poor_experience_rule('promo_not_applied') }}),
 
 unquoted_fee_rule as ({{ poor_experience_rule('unquoted_fee') }}),
@@ -69,6 +202,9 @@ invoices_joined_to_customers as (
     from invoices
     left join accounts
         on invoices.account_number = accounts.account_number
+    {% if is_incremental() %}
+    where invoices.invoice_id in (select invoice_id from invoices_in_scope)
+    {% endif %}
 
 ),
 
@@ -102,6 +238,7 @@ subscriptions_sold_with_promo as (
     from subscription_versions
     where version_number = 1
         and promo_code is not null
+        {% if is_incremental() %}and customer_id in (select customer_id from customers_in_scope){% endif %}
 
 ),
 
@@ -127,6 +264,9 @@ promo_lines as (
         promo_code
     from invoice_lines
     where line_type = 'PROMO'
+    {% if is_incremental() %}
+        and invoice_id in (select invoice_id from invoices_in_scope)
+    {% endif %}
 
 ),
 
@@ -274,10 +414,11 @@ company_payment_failures as (
     cross join company_payment_failure_rule
     where payments.status = 'FAILED'
         and payments.is_company_caused
+        {% if is_incremental() %}and accounts.customer_id in (select customer_id from customers_in_scope){% endif %}
 
 ),
 
-final as (
+hits as (
 
     select * from promos_not_applied
     union all
@@ -286,6 +427,44 @@ final as (
     select * from overcharges
     union all
     select * from company_payment_failures
+
+),
+
+-- A hit naming no customer (a payment failure on an account matched to nobody) cannot be part of a journey;
+-- unmatched accounts are counted in int_identity_match_summary.
+final as (
+
+    select
+        hits.*,
+        warehouse_as_of.loaded_through_at as _loaded_through_at,
+        billing_rules_fingerprint.rules_fingerprint as _rules_fingerprint
+    from hits
+    cross join warehouse_as_of
+    cross join billing_rules_fingerprint
+    where hits.customer_id is not null
+        {% if is_incremental() %}and hits.customer_id in (select customer_id from customers_in_scope){% endif %}
+
+    {% if is_incremental() %}
+    -- One placeholder per customer in scope, so that delete+insert deletes the old rows of customers left
+    -- with no hit; the post-hook deletes the placeholders.
+    union all
+
+    select
+        customers_in_scope.customer_id,
+        null as rule_id,
+        null as silo,
+        null as kind,
+        null as occurred_at,
+        null as evidence_table,
+        null as evidence_id,
+        null as evidence,
+        warehouse_as_of.loaded_through_at as _loaded_through_at,
+        billing_rules_fingerprint.rules_fingerprint as _rules_fingerprint
+    from customers_in_scope
+    cross join warehouse_as_of
+    cross join billing_rules_fingerprint
+    where customers_in_scope.customer_id is not null
+    {% endif %}
 
 )
 
