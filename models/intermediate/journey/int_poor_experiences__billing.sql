@@ -99,9 +99,7 @@ billing_rules_fingerprint as (
 ),
 
 {% if is_incremental() %}
-{%- set watermark -%}
-    (select coalesce(max(_loaded_through_at), cast('1900-01-01' as {{ dbt.type_timestamp() }})) from {{ this }})
-{%- endset %}
+{%- set watermark = last_run_watermark() %}
 invoices_recomputed as (
 
     select invoice_id, customer_id
