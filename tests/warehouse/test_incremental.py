@@ -506,8 +506,8 @@ def test_a_changed_billing_rule_reaches_every_customer_in_the_next_incremental_r
         columns = ", ".join(_columns(con, "changed", "intermediate")["int_poor_experiences__billing"])
         incremental_sql = f"select {columns} from {billing}"
         full_sql = f"select {columns} from full_refresh.{billing}"
-        only_incremental = con.sql(f"select count(*) from ({incremental_sql} except all {full_sql})").fetchone()[0]
-        only_full = con.sql(f"select count(*) from ({full_sql} except all {incremental_sql})").fetchone()[0]
-    print(f"\novercharges before {before}, after {after}; only incremental {only_incremental}, only full {only_full}")
+        only_incremental_sql = f"select count(*) from ({incremental_sql} except all {full_sql})"
+        [only_incremental] = con.sql(only_incremental_sql).fetchone()
+        [only_full] = con.sql(f"select count(*) from ({full_sql} except all {incremental_sql})").fetchone()
     assert after > before
     assert (only_incremental, only_full) == (0, 0)
