@@ -13,6 +13,8 @@ import great_expectations.expectations as gxe
 
 ERROR = "critical"
 WARNING = "warning"
+# GX's name for the table-level row count expectation (see row_count_expectation).
+ROW_COUNT_EXPECTATION = "expect_table_row_count_to_be_between"
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,18 @@ class Batch:
             raise ValueError(
                 f"batch {self.name!r}: GX needs a query starting with SELECT; write a WITH as a subquery"
             )
+        # A table-level row count counts the batch's rows: only a batch that is the whole table may carry it.
+        # Checked as the suite writes it (with `{relation}`); `Suite.bound` only fills the name in.
+        unbound = "{relation}" in self.sql
+        counts = any(e.expectation_type == ROW_COUNT_EXPECTATION for e in self.expectations)
+        if unbound and counts and not _whole_table(self.sql):
+            raise ValueError(f"batch {self.name!r}: a row count needs a batch `select ... from {{relation}}`")
+
+
+def _whole_table(sql: str) -> bool:
+    """True for `select <columns> from {relation}` and nothing more (no filter, join or grouping)."""
+    lowered = " ".join(sql.lower().split())
+    return lowered.endswith(" from {relation}") and lowered.count(" from ") == 1
 
 
 @dataclass(frozen=True)
@@ -64,23 +78,28 @@ class SuiteContext:
     previous_row_count: int | None = None
 
 
-def row_count_batch(ctx: SuiteContext, tolerance: float = 0.0, severity: str = ERROR) -> Batch:
+def row_count_expectation(
+    ctx: SuiteContext, tolerance: float = 0.0, severity: str = ERROR
+) -> gxe.ExpectTableRowCountToBeBetween:
     """Whole-table row count at least (1 - tolerance) x the previous passing run's; unbounded the first time.
 
     Raw tables only ever append, so any drop means a table was truncated or reloaded by mistake; marts may
-    shrink a little when late rows re-attribute events, hence the tolerance. The count is aggregated in
-    DuckDB so the batch is one row whatever the table size.
+    shrink a little when late rows re-attribute events, hence the tolerance. It goes in a batch that reads
+    the whole table (`select ... from {relation}`, checked by Batch); GX counts in DuckDB, and the count it
+    observes becomes the baseline of the next run (SuiteOutcome.row_count).
     """
     minimum = 0 if ctx.previous_row_count is None else int(ctx.previous_row_count * (1 - tolerance))
+    return gxe.ExpectTableRowCountToBeBetween(
+        min_value=minimum,
+        severity=severity,
+        meta={"previous_row_count": ctx.previous_row_count, "tolerance": tolerance},
+    )
+
+
+def row_count_batch(ctx: SuiteContext, tolerance: float = 0.0, severity: str = ERROR) -> Batch:
+    """A batch of its own for the row count, for a suite with no other batch reading the whole table."""
     return Batch(
         name="row_count",
-        sql="select count(*) as row_count from {relation}",
-        expectations=[
-            gxe.ExpectColumnValuesToBeBetween(
-                column="row_count",
-                min_value=minimum,
-                severity=severity,
-                meta={"previous_row_count": ctx.previous_row_count, "tolerance": tolerance},
-            )
-        ],
+        sql="select * from {relation}",
+        expectations=[row_count_expectation(ctx, tolerance, severity)],
     )

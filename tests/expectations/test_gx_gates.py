@@ -19,7 +19,7 @@ from great_expectations.execution_engine import sqlalchemy_execution_engine
 from expectations import runtime, state
 from expectations.registry import LAYERS, build_suite, suite_names
 from expectations.runtime import GxRunner, raised_exception
-from expectations.suite import ERROR, WARNING, Batch, Suite, SuiteContext
+from expectations.suite import ERROR, WARNING, Batch, Suite, SuiteContext, row_count_expectation
 from expectations.suites.raw._contract import contract_tables
 from orchestration.gx_gate import BLOCKING_CHECK, WARNING_CHECK, run_gate
 from raw.load import ensure_raw_schema
@@ -95,13 +95,38 @@ def test_duplicate_check_only_judges_the_days_being_loaded(con, runner):
     assert _validate(runner, con, "raw", "survey__responses", where=later).passed
 
 
+def test_a_missing_required_value_fails_in_the_rows_batch_next_to_the_tables_own_checks(con, runner):
+    _insert_responses(con, [7] * 20)
+    con.execute("update raw.survey__responses set invitation_id = null where response_id in ('R1', 'R2')")
+    outcome = _validate(runner, con, "raw", "survey__responses")
+    [failure] = outcome.blocking_failures
+    assert failure.label() == "survey__responses.rows: expect_column_values_to_not_be_null(invitation_id)"
+    assert failure.observed["unexpected_count"] == 2
+    rows = [o.expectation for o in outcome.outcomes if o.batch == "rows"]
+    assert "expect_column_values_to_be_between" in rows  # the score check ran in the same batch
+
+
 def test_row_count_may_not_shrink_against_the_previous_run(con, runner):
     _insert_responses(con, [7] * 100)
     state.record_row_count(con, "survey__responses", 150)
     outcome = _validate(runner, con, "raw", "survey__responses")
     assert [f.label() for f in outcome.blocking_failures] == [
-        "survey__responses.row_count: expect_column_values_to_be_between(row_count)"
+        "survey__responses.row_count: expect_table_row_count_to_be_between"
     ]
+    assert outcome.blocking_failures[0].observed["observed_value"] == 100
+    assert outcome.row_count == 100
+
+
+def test_a_row_count_only_goes_in_a_batch_that_reads_the_whole_table():
+    ctx = SuiteContext(relation="raw.survey__responses")
+    for sql in (
+        "select score from {relation} where {where}",
+        "select count(*) as n from {relation} group by score",
+        "select r.score from {relation} as r join raw.survey__surveys using (survey_id)",
+    ):
+        with pytest.raises(ValueError, match="row count"):
+            Batch(name="b", sql=sql, expectations=[row_count_expectation(ctx)])
+    Batch(name="b", sql="select score\n  from {relation}\n", expectations=[row_count_expectation(ctx)])
 
 
 def test_an_expectation_that_raises_is_a_blocking_failure_even_when_declared_warning(con, runner):
@@ -233,7 +258,7 @@ def test_expectations_are_computed_in_duckdb_with_the_observed_numbers(con, runn
     results = runner.context.validation_results_store
     specs = [results.get(key).meta["batch_spec"] for key in results.list_keys()]
     assert specs and all("query" in spec and "batch_data" not in spec for spec in specs)
-    assert any("select score" in spec["query"] for spec in specs)
+    assert any(", score from raw.survey__responses where" in spec["query"] for spec in specs)
 
 
 def test_batches_that_aggregate_or_read_views_are_materialized_once_plain_scans_are_not(con):

@@ -31,7 +31,7 @@ The share batches are plain scans that GX judges in place with `mostly` (pushed 
 aggregate query per metric, at most 20 unexpected values come back); the rescue batch is one row.
 """
 
-from expectations.suite import Batch, Suite, SuiteContext, row_count_batch
+from expectations.suite import Batch, Suite, SuiteContext, row_count_expectation
 from expectations.suites.intermediate._shares import between, share_in_set
 
 MATCHED = (0.95, 0.99)
@@ -48,11 +48,13 @@ def build(ctx: SuiteContext) -> Suite:
         name="int_billing_accounts_matched_to_customers",
         layer="intermediate",
         batches=[
-            row_count_batch(ctx, tolerance=0.05),
             Batch(
                 name="rows",
                 sql="select match_status from {relation}",
-                expectations=share_in_set("match_status", ["matched"], MATCHED),
+                expectations=[
+                    row_count_expectation(ctx, tolerance=0.05),
+                    *share_in_set("match_status", ["matched"], MATCHED),
+                ],
             ),
             Batch(
                 name="with_crm_link",

@@ -37,7 +37,7 @@ query per metric, at most 20 unexpected values come back), 451k rows at 1M custo
 
 import great_expectations.expectations as gxe
 
-from expectations.suite import ERROR, WARNING, Batch, Suite, SuiteContext, row_count_batch
+from expectations.suite import ERROR, WARNING, Batch, Suite, SuiteContext, row_count_expectation
 from expectations.suites.intermediate._shares import share_in_set
 
 MATCHED = (0.90, 0.95)
@@ -53,11 +53,11 @@ def build(ctx: SuiteContext) -> Suite:
         name="int_survey_responses_matched_to_customers",
         layer="intermediate",
         batches=[
-            row_count_batch(ctx, tolerance=0.05),
             Batch(
                 name="rows",
                 sql="select match_status, survey_type, is_score_in_range from {relation}",
                 expectations=[
+                    row_count_expectation(ctx, tolerance=0.05),
                     *share_in_set("match_status", ["matched"], MATCHED),
                     gxe.ExpectColumnValuesToNotBeNull(
                         column="survey_type", mostly=SURVEY_KNOWN[0], severity=ERROR

@@ -2,7 +2,7 @@
 
 import great_expectations.expectations as gxe
 
-from expectations.suite import ERROR, WARNING, Batch, Suite, SuiteContext, row_count_batch
+from expectations.suite import ERROR, WARNING, Batch, Suite, SuiteContext, row_count_expectation
 
 # A synthetic or real telco loses a few percent to a few tens of percent of customers over the data's span;
 # 0 or nearly everyone means the episode logic broke.
@@ -15,11 +15,11 @@ def build(ctx: SuiteContext) -> Suite:
         name="dim_customers",
         layer="marts",
         batches=[
-            row_count_batch(ctx, tolerance=0.0),
             Batch(
                 name="rows",
                 sql="select tenure_days, risk_score, stickiness_score from {relation}",
                 expectations=[
+                    row_count_expectation(ctx, tolerance=0.0),
                     gxe.ExpectColumnValuesToBeBetween(column="tenure_days", min_value=0, severity=ERROR),
                     gxe.ExpectColumnValuesToBeBetween(
                         column="risk_score", min_value=0, max_value=1, severity=ERROR

@@ -2,7 +2,7 @@
 
 import great_expectations.expectations as gxe
 
-from expectations.suite import ERROR, WARNING, Batch, Suite, SuiteContext, row_count_batch
+from expectations.suite import ERROR, WARNING, Batch, Suite, SuiteContext, row_count_expectation
 
 
 def build(ctx: SuiteContext) -> Suite:
@@ -11,7 +11,6 @@ def build(ctx: SuiteContext) -> Suite:
         name="fct_defections",
         layer="marts",
         batches=[
-            row_count_batch(ctx, tolerance=0.05),
             Batch(
                 name="after_sign_up",
                 sql="""
@@ -34,6 +33,7 @@ def build(ctx: SuiteContext) -> Suite:
                     from {relation}
                 """,
                 expectations=[
+                    row_count_expectation(ctx, tolerance=0.05),
                     gxe.ExpectColumnPairValuesAToBeGreaterThanB(
                         column_A="defected_at", column_B="episode_started_at", or_equal=True, severity=ERROR
                     ),

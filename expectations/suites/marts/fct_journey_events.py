@@ -2,7 +2,7 @@
 
 import great_expectations.expectations as gxe
 
-from expectations.suite import ERROR, Batch, Suite, SuiteContext, row_count_batch
+from expectations.suite import ERROR, Batch, Suite, SuiteContext, row_count_expectation
 
 
 def build(ctx: SuiteContext) -> Suite:
@@ -11,11 +11,11 @@ def build(ctx: SuiteContext) -> Suite:
         name="fct_journey_events",
         layer="marts",
         batches=[
-            row_count_batch(ctx, tolerance=0.05),
             Batch(
                 name="rows",
                 sql="select event_sequence, seconds_since_previous_event, occurred_at from {relation}",
                 expectations=[
+                    row_count_expectation(ctx, tolerance=0.05),
                     gxe.ExpectColumnValuesToBeBetween(column="event_sequence", min_value=1, severity=ERROR),
                     gxe.ExpectColumnValuesToBeBetween(
                         column="seconds_since_previous_event", min_value=0, severity=ERROR

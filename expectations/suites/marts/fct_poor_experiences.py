@@ -2,7 +2,7 @@
 
 import great_expectations.expectations as gxe
 
-from expectations.suite import ERROR, WARNING, Batch, Suite, SuiteContext, row_count_batch
+from expectations.suite import ERROR, WARNING, Batch, Suite, SuiteContext, row_count_expectation
 
 SILOS = ["installation", "care", "billing", "marketing_sales", "network_service", "overall"]
 
@@ -13,11 +13,11 @@ def build(ctx: SuiteContext) -> Suite:
         name="fct_poor_experiences",
         layer="marts",
         batches=[
-            row_count_batch(ctx, tolerance=0.05),
             Batch(
                 name="rows",
                 sql="select silo, occurred_at, evidence_id from {relation}",
                 expectations=[
+                    row_count_expectation(ctx, tolerance=0.05),
                     gxe.ExpectColumnValuesToBeInSet(column="silo", value_set=SILOS, severity=ERROR),
                     gxe.ExpectColumnValuesToNotBeNull(column="evidence_id", severity=ERROR),
                 ],

@@ -2,8 +2,8 @@
 
 import great_expectations.expectations as gxe
 
-from expectations.suite import WARNING, Batch, Suite, SuiteContext
-from expectations.suites.raw._contract import raw_suite, rows
+from expectations.suite import WARNING, Suite, SuiteContext
+from expectations.suites.raw._contract import raw_suite
 
 
 def build(ctx: SuiteContext) -> Suite:
@@ -11,13 +11,8 @@ def build(ctx: SuiteContext) -> Suite:
     return raw_suite(
         "billing__accounts",
         ctx,
-        [
-            Batch(
-                name="rows",
-                sql=rows("crm_customer_id"),
-                expectations=[
-                    gxe.ExpectColumnValuesToNotBeNull(column="crm_customer_id", mostly=0.9, severity=WARNING)
-                ],
-            )
+        columns="crm_customer_id",
+        expectations=[
+            gxe.ExpectColumnValuesToNotBeNull(column="crm_customer_id", mostly=0.9, severity=WARNING)
         ],
     )

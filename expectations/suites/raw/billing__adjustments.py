@@ -2,8 +2,8 @@
 
 import great_expectations.expectations as gxe
 
-from expectations.suite import WARNING, Batch, Suite, SuiteContext
-from expectations.suites.raw._contract import raw_suite, rows
+from expectations.suite import WARNING, Suite, SuiteContext
+from expectations.suites.raw._contract import raw_suite
 
 
 def build(ctx: SuiteContext) -> Suite:
@@ -11,25 +11,20 @@ def build(ctx: SuiteContext) -> Suite:
     return raw_suite(
         "billing__adjustments",
         ctx,
-        [
-            Batch(
-                name="rows",
-                sql=rows("reason_code, amount_minor"),
-                expectations=[
-                    gxe.ExpectColumnValuesToBeInSet(
-                        column="reason_code",
-                        value_set=["GOODWILL", "COMPLAINT_CREDIT", "CORRECTION"],
-                        mostly=0.95,
-                        severity=WARNING,
-                    ),
-                    gxe.ExpectColumnValuesToBeBetween(
-                        column="amount_minor",
-                        min_value=-200_000,
-                        max_value=200_000,
-                        mostly=0.99,
-                        severity=WARNING,
-                    ),
-                ],
-            )
+        columns="reason_code, amount_minor",
+        expectations=[
+            gxe.ExpectColumnValuesToBeInSet(
+                column="reason_code",
+                value_set=["GOODWILL", "COMPLAINT_CREDIT", "CORRECTION"],
+                mostly=0.95,
+                severity=WARNING,
+            ),
+            gxe.ExpectColumnValuesToBeBetween(
+                column="amount_minor",
+                min_value=-200_000,
+                max_value=200_000,
+                mostly=0.99,
+                severity=WARNING,
+            ),
         ],
     )

@@ -2,8 +2,8 @@
 
 import great_expectations.expectations as gxe
 
-from expectations.suite import ERROR, WARNING, Batch, Suite, SuiteContext
-from expectations.suites.raw._contract import raw_suite, rows
+from expectations.suite import ERROR, WARNING, Suite, SuiteContext
+from expectations.suites.raw._contract import raw_suite
 
 
 def build(ctx: SuiteContext) -> Suite:
@@ -11,29 +11,24 @@ def build(ctx: SuiteContext) -> Suite:
     return raw_suite(
         "billing__invoices",
         ctx,
-        [
-            Batch(
-                name="rows",
-                sql=rows("period_start, period_end, invoice_date, due_date, total_minor"),
-                expectations=[
-                    gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-                        column_A="period_end", column_B="period_start", or_equal=True, severity=ERROR
-                    ),
-                    gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-                        column_A="due_date",
-                        column_B="invoice_date",
-                        or_equal=True,
-                        mostly=0.99,
-                        severity=ERROR,
-                    ),
-                    gxe.ExpectColumnValuesToBeBetween(
-                        column="total_minor",
-                        min_value=-100_000,
-                        max_value=500_000,
-                        mostly=0.99,
-                        severity=WARNING,
-                    ),
-                ],
-            )
+        columns="period_start, period_end, invoice_date, due_date, total_minor",
+        expectations=[
+            gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+                column_A="period_end", column_B="period_start", or_equal=True, severity=ERROR
+            ),
+            gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+                column_A="due_date",
+                column_B="invoice_date",
+                or_equal=True,
+                mostly=0.99,
+                severity=ERROR,
+            ),
+            gxe.ExpectColumnValuesToBeBetween(
+                column="total_minor",
+                min_value=-100_000,
+                max_value=500_000,
+                mostly=0.99,
+                severity=WARNING,
+            ),
         ],
     )

@@ -2,8 +2,8 @@
 
 import great_expectations.expectations as gxe
 
-from expectations.suite import ERROR, Batch, Suite, SuiteContext
-from expectations.suites.raw._contract import raw_suite, rows
+from expectations.suite import ERROR, Suite, SuiteContext
+from expectations.suites.raw._contract import raw_suite
 
 
 def build(ctx: SuiteContext) -> Suite:
@@ -11,18 +11,13 @@ def build(ctx: SuiteContext) -> Suite:
     return raw_suite(
         "billing__payments",
         ctx,
-        [
-            Batch(
-                name="rows",
-                sql=rows("amount_minor, status"),
-                expectations=[
-                    gxe.ExpectColumnValuesToBeBetween(
-                        column="amount_minor", min_value=0, mostly=0.99, severity=ERROR
-                    ),
-                    gxe.ExpectColumnValuesToBeInSet(
-                        column="status", value_set=["SUCCEEDED", "FAILED"], severity=ERROR
-                    ),
-                ],
-            )
+        columns="amount_minor, status",
+        expectations=[
+            gxe.ExpectColumnValuesToBeBetween(
+                column="amount_minor", min_value=0, mostly=0.99, severity=ERROR
+            ),
+            gxe.ExpectColumnValuesToBeInSet(
+                column="status", value_set=["SUCCEEDED", "FAILED"], severity=ERROR
+            ),
         ],
     )

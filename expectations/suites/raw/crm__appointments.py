@@ -2,8 +2,8 @@
 
 import great_expectations.expectations as gxe
 
-from expectations.suite import ERROR, WARNING, Batch, Suite, SuiteContext
-from expectations.suites.raw._contract import raw_suite, rows
+from expectations.suite import ERROR, WARNING, Suite, SuiteContext
+from expectations.suites.raw._contract import raw_suite
 
 
 def build(ctx: SuiteContext) -> Suite:
@@ -11,36 +11,29 @@ def build(ctx: SuiteContext) -> Suite:
     return raw_suite(
         "crm__appointments",
         ctx,
-        [
-            Batch(
-                name="rows",
-                sql=rows(
-                    "window_start_at, window_end_at, arrived_at, completed_at, status, appointment_type"
-                ),
-                expectations=[
-                    gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-                        column_A="window_end_at", column_B="window_start_at", or_equal=True, severity=ERROR
-                    ),
-                    gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-                        column_A="completed_at",
-                        column_B="arrived_at",
-                        or_equal=True,
-                        ignore_row_if="either_value_is_missing",
-                        mostly=0.99,
-                        severity=ERROR,
-                    ),
-                    gxe.ExpectColumnValuesToBeInSet(
-                        column="status",
-                        value_set=["COMPLETED", "NO_SHOW", "CANCELLED"],
-                        mostly=0.99,
-                        severity=WARNING,
-                    ),
-                    gxe.ExpectColumnValuesToBeInSet(
-                        column="appointment_type",
-                        value_set=["INSTALL", "REPAIR", "FOLLOW_UP"],
-                        severity=WARNING,
-                    ),
-                ],
-            )
+        columns="window_start_at, window_end_at, arrived_at, completed_at, status, appointment_type",
+        expectations=[
+            gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+                column_A="window_end_at", column_B="window_start_at", or_equal=True, severity=ERROR
+            ),
+            gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+                column_A="completed_at",
+                column_B="arrived_at",
+                or_equal=True,
+                ignore_row_if="either_value_is_missing",
+                mostly=0.99,
+                severity=ERROR,
+            ),
+            gxe.ExpectColumnValuesToBeInSet(
+                column="status",
+                value_set=["COMPLETED", "NO_SHOW", "CANCELLED"],
+                mostly=0.99,
+                severity=WARNING,
+            ),
+            gxe.ExpectColumnValuesToBeInSet(
+                column="appointment_type",
+                value_set=["INSTALL", "REPAIR", "FOLLOW_UP"],
+                severity=WARNING,
+            ),
         ],
     )

@@ -2,8 +2,8 @@
 
 import great_expectations.expectations as gxe
 
-from expectations.suite import ERROR, WARNING, Batch, Suite, SuiteContext
-from expectations.suites.raw._contract import raw_suite, rows
+from expectations.suite import ERROR, WARNING, Suite, SuiteContext
+from expectations.suites.raw._contract import raw_suite
 
 
 def build(ctx: SuiteContext) -> Suite:
@@ -11,27 +11,22 @@ def build(ctx: SuiteContext) -> Suite:
     return raw_suite(
         "crm__campaigns",
         ctx,
-        [
-            Batch(
-                name="rows",
-                sql=rows("starts_on, ends_on, channel, promised_monthly_price_minor"),
-                expectations=[
-                    gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-                        column_A="ends_on", column_B="starts_on", or_equal=True, mostly=0.99, severity=ERROR
-                    ),
-                    gxe.ExpectColumnValuesToBeInSet(
-                        column="channel",
-                        value_set=["TV", "ONLINE", "DOOR_TO_DOOR", "RETAIL", "PARTNER"],
-                        mostly=0.95,
-                        severity=WARNING,
-                    ),
-                    gxe.ExpectColumnValuesToBeBetween(
-                        column="promised_monthly_price_minor",
-                        min_value=0,
-                        max_value=100_000,
-                        severity=WARNING,
-                    ),
-                ],
-            )
+        columns="starts_on, ends_on, channel, promised_monthly_price_minor",
+        expectations=[
+            gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+                column_A="ends_on", column_B="starts_on", or_equal=True, mostly=0.99, severity=ERROR
+            ),
+            gxe.ExpectColumnValuesToBeInSet(
+                column="channel",
+                value_set=["TV", "ONLINE", "DOOR_TO_DOOR", "RETAIL", "PARTNER"],
+                mostly=0.95,
+                severity=WARNING,
+            ),
+            gxe.ExpectColumnValuesToBeBetween(
+                column="promised_monthly_price_minor",
+                min_value=0,
+                max_value=100_000,
+                severity=WARNING,
+            ),
         ],
     )

@@ -2,8 +2,8 @@
 
 import great_expectations.expectations as gxe
 
-from expectations.suite import ERROR, WARNING, Batch, Suite, SuiteContext
-from expectations.suites.raw._contract import raw_suite, rows
+from expectations.suite import ERROR, WARNING, Suite, SuiteContext
+from expectations.suites.raw._contract import raw_suite
 
 
 def build(ctx: SuiteContext) -> Suite:
@@ -11,26 +11,21 @@ def build(ctx: SuiteContext) -> Suite:
     return raw_suite(
         "crm__cases",
         ctx,
-        [
-            Batch(
-                name="rows",
-                sql=rows("opened_at, closed_at, case_type"),
-                expectations=[
-                    gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-                        column_A="closed_at",
-                        column_B="opened_at",
-                        or_equal=True,
-                        ignore_row_if="either_value_is_missing",
-                        mostly=0.99,
-                        severity=ERROR,
-                    ),
-                    gxe.ExpectColumnValuesToBeInSet(
-                        column="case_type",
-                        value_set=["SERVICE_FAULT", "BILLING_QUERY", "COMPLAINT", "MOVING", "GENERAL"],
-                        mostly=0.95,
-                        severity=WARNING,
-                    ),
-                ],
-            )
+        columns="opened_at, closed_at, case_type",
+        expectations=[
+            gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+                column_A="closed_at",
+                column_B="opened_at",
+                or_equal=True,
+                ignore_row_if="either_value_is_missing",
+                mostly=0.99,
+                severity=ERROR,
+            ),
+            gxe.ExpectColumnValuesToBeInSet(
+                column="case_type",
+                value_set=["SERVICE_FAULT", "BILLING_QUERY", "COMPLAINT", "MOVING", "GENERAL"],
+                mostly=0.95,
+                severity=WARNING,
+            ),
         ],
     )

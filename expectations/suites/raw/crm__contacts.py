@@ -2,8 +2,8 @@
 
 import great_expectations.expectations as gxe
 
-from expectations.suite import ERROR, WARNING, Batch, Suite, SuiteContext
-from expectations.suites.raw._contract import raw_suite, rows
+from expectations.suite import ERROR, WARNING, Suite, SuiteContext
+from expectations.suites.raw._contract import raw_suite
 
 
 def build(ctx: SuiteContext) -> Suite:
@@ -11,26 +11,21 @@ def build(ctx: SuiteContext) -> Suite:
     return raw_suite(
         "crm__contacts",
         ctx,
-        [
-            Batch(
-                name="rows",
-                sql=rows("wait_seconds, handle_seconds, transfer_count, channel"),
-                expectations=[
-                    gxe.ExpectColumnValuesToBeBetween(column="wait_seconds", min_value=0, severity=ERROR),
-                    gxe.ExpectColumnValuesToBeBetween(
-                        column="wait_seconds", max_value=4 * 3600, mostly=0.99, severity=WARNING
-                    ),
-                    gxe.ExpectColumnValuesToBeBetween(column="handle_seconds", min_value=0, severity=ERROR),
-                    gxe.ExpectColumnValuesToBeBetween(
-                        column="transfer_count", min_value=0, max_value=20, mostly=0.999, severity=ERROR
-                    ),
-                    gxe.ExpectColumnValuesToBeInSet(
-                        column="channel",
-                        value_set=["PHONE", "EMAIL", "CHAT", "SOCIAL"],
-                        mostly=0.95,
-                        severity=WARNING,
-                    ),
-                ],
-            )
+        columns="wait_seconds, handle_seconds, transfer_count, channel",
+        expectations=[
+            gxe.ExpectColumnValuesToBeBetween(column="wait_seconds", min_value=0, severity=ERROR),
+            gxe.ExpectColumnValuesToBeBetween(
+                column="wait_seconds", max_value=4 * 3600, mostly=0.99, severity=WARNING
+            ),
+            gxe.ExpectColumnValuesToBeBetween(column="handle_seconds", min_value=0, severity=ERROR),
+            gxe.ExpectColumnValuesToBeBetween(
+                column="transfer_count", min_value=0, max_value=20, mostly=0.999, severity=ERROR
+            ),
+            gxe.ExpectColumnValuesToBeInSet(
+                column="channel",
+                value_set=["PHONE", "EMAIL", "CHAT", "SOCIAL"],
+                mostly=0.95,
+                severity=WARNING,
+            ),
         ],
     )

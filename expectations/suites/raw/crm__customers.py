@@ -2,8 +2,8 @@
 
 import great_expectations.expectations as gxe
 
-from expectations.suite import ERROR, WARNING, Batch, Suite, SuiteContext
-from expectations.suites.raw._contract import raw_suite, rows
+from expectations.suite import ERROR, WARNING, Suite, SuiteContext
+from expectations.suites.raw._contract import raw_suite
 
 
 def build(ctx: SuiteContext) -> Suite:
@@ -11,20 +11,15 @@ def build(ctx: SuiteContext) -> Suite:
     return raw_suite(
         "crm__customers",
         ctx,
-        [
-            Batch(
-                name="rows",
-                sql=rows("signed_up_at, updated_at, email"),
-                expectations=[
-                    gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-                        column_A="updated_at",
-                        column_B="signed_up_at",
-                        or_equal=True,
-                        mostly=0.99,
-                        severity=ERROR,
-                    ),
-                    gxe.ExpectColumnValuesToNotBeNull(column="email", mostly=0.8, severity=WARNING),
-                ],
-            )
+        columns="signed_up_at, updated_at, email",
+        expectations=[
+            gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+                column_A="updated_at",
+                column_B="signed_up_at",
+                or_equal=True,
+                mostly=0.99,
+                severity=ERROR,
+            ),
+            gxe.ExpectColumnValuesToNotBeNull(column="email", mostly=0.8, severity=WARNING),
         ],
     )

@@ -2,8 +2,8 @@
 
 import great_expectations.expectations as gxe
 
-from expectations.suite import ERROR, WARNING, Batch, Suite, SuiteContext
-from expectations.suites.raw._contract import raw_suite, rows
+from expectations.suite import ERROR, WARNING, Suite, SuiteContext
+from expectations.suites.raw._contract import raw_suite
 
 
 def build(ctx: SuiteContext) -> Suite:
@@ -11,33 +11,28 @@ def build(ctx: SuiteContext) -> Suite:
     return raw_suite(
         "crm__subscriptions",
         ctx,
-        [
-            Batch(
-                name="rows",
-                sql=rows("started_at, cancelled_at, status, cancel_type, monthly_price_minor"),
-                expectations=[
-                    gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-                        column_A="cancelled_at",
-                        column_B="started_at",
-                        or_equal=True,
-                        ignore_row_if="either_value_is_missing",
-                        mostly=0.99,
-                        severity=ERROR,
-                    ),
-                    gxe.ExpectColumnValuesToBeInSet(
-                        column="status", value_set=["ACTIVE", "CANCELLED"], severity=ERROR
-                    ),
-                    gxe.ExpectColumnValuesToBeInSet(
-                        column="cancel_type", value_set=["VOL", "INVOL"], severity=WARNING
-                    ),
-                    gxe.ExpectColumnValuesToBeBetween(
-                        column="monthly_price_minor",
-                        min_value=0,
-                        max_value=100_000,
-                        mostly=0.99,
-                        severity=WARNING,
-                    ),
-                ],
-            )
+        columns="started_at, cancelled_at, status, cancel_type, monthly_price_minor",
+        expectations=[
+            gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+                column_A="cancelled_at",
+                column_B="started_at",
+                or_equal=True,
+                ignore_row_if="either_value_is_missing",
+                mostly=0.99,
+                severity=ERROR,
+            ),
+            gxe.ExpectColumnValuesToBeInSet(
+                column="status", value_set=["ACTIVE", "CANCELLED"], severity=ERROR
+            ),
+            gxe.ExpectColumnValuesToBeInSet(
+                column="cancel_type", value_set=["VOL", "INVOL"], severity=WARNING
+            ),
+            gxe.ExpectColumnValuesToBeBetween(
+                column="monthly_price_minor",
+                min_value=0,
+                max_value=100_000,
+                mostly=0.99,
+                severity=WARNING,
+            ),
         ],
     )

@@ -2,8 +2,8 @@
 
 import great_expectations.expectations as gxe
 
-from expectations.suite import WARNING, Batch, Suite, SuiteContext
-from expectations.suites.raw._contract import raw_suite, rows
+from expectations.suite import WARNING, Suite, SuiteContext
+from expectations.suites.raw._contract import raw_suite
 
 
 def build(ctx: SuiteContext) -> Suite:
@@ -11,17 +11,12 @@ def build(ctx: SuiteContext) -> Suite:
     return raw_suite(
         "survey__invitations",
         ctx,
-        [
-            Batch(
-                name="rows",
-                sql=rows("trigger_type"),
-                expectations=[
-                    gxe.ExpectColumnValuesToBeInSet(
-                        column="trigger_type",
-                        value_set=["CONTACT", "APPOINTMENT", "RELATIONSHIP"],
-                        severity=WARNING,
-                    )
-                ],
+        columns="trigger_type",
+        expectations=[
+            gxe.ExpectColumnValuesToBeInSet(
+                column="trigger_type",
+                value_set=["CONTACT", "APPOINTMENT", "RELATIONSHIP"],
+                severity=WARNING,
             )
         ],
     )

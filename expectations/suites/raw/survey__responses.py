@@ -2,8 +2,8 @@
 
 import great_expectations.expectations as gxe
 
-from expectations.suite import ERROR, Batch, Suite, SuiteContext
-from expectations.suites.raw._contract import raw_suite, rows
+from expectations.suite import ERROR, Suite, SuiteContext
+from expectations.suites.raw._contract import raw_suite
 
 # The survey tool lets a few impossible scores through (the contract says they occur); staging drops them.
 # More than this share in a delivery means the export itself is broken (e.g. a scale change).
@@ -15,19 +15,14 @@ def build(ctx: SuiteContext) -> Suite:
     return raw_suite(
         "survey__responses",
         ctx,
-        [
-            Batch(
-                name="rows",
-                sql=rows("score"),
-                expectations=[
-                    gxe.ExpectColumnValuesToBeBetween(
-                        column="score",
-                        min_value=0,
-                        max_value=10,
-                        mostly=1 - OUT_OF_RANGE_TOLERATED,
-                        severity=ERROR,
-                    )
-                ],
+        columns="score",
+        expectations=[
+            gxe.ExpectColumnValuesToBeBetween(
+                column="score",
+                min_value=0,
+                max_value=10,
+                mostly=1 - OUT_OF_RANGE_TOLERATED,
+                severity=ERROR,
             )
         ],
     )

@@ -2,8 +2,8 @@
 
 import great_expectations.expectations as gxe
 
-from expectations.suite import ERROR, Batch, Suite, SuiteContext
-from expectations.suites.raw._contract import raw_suite, rows
+from expectations.suite import ERROR, Suite, SuiteContext
+from expectations.suites.raw._contract import raw_suite
 
 
 def build(ctx: SuiteContext) -> Suite:
@@ -11,15 +11,10 @@ def build(ctx: SuiteContext) -> Suite:
     return raw_suite(
         "survey__surveys",
         ctx,
-        [
-            Batch(
-                name="rows",
-                sql=rows("scale_min, scale_max"),
-                expectations=[
-                    gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-                        column_A="scale_max", column_B="scale_min", severity=ERROR
-                    )
-                ],
+        columns="scale_min, scale_max",
+        expectations=[
+            gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+                column_A="scale_max", column_B="scale_min", severity=ERROR
             )
         ],
     )
