@@ -31,8 +31,10 @@ measured share, the two smallest companies included, so a drift of a few points 
 large enough to block. The row count may not fall more than 5% between passing runs (responses are only
 ever added).
 
-The batches are plain scans that GX judges in place with `mostly` (pushed down to DuckDB: one aggregate
-query per metric, at most 20 unexpected values come back), 451k rows at 1M customers.
+One batch, a plain scan that GX judges in place with `mostly` (pushed down to DuckDB: one aggregate query
+per metric, at most 20 unexpected values come back), 451k rows at 1M customers. The shares by address are
+columns that are null outside the rows they count (GX leaves nulls out of `mostly`), so they need no
+filtered batch of their own: each batch costs GX about 0.1 s of Python.
 """
 
 import great_expectations.expectations as gxe
@@ -55,7 +57,14 @@ def build(ctx: SuiteContext) -> Suite:
         batches=[
             Batch(
                 name="rows",
-                sql="select match_status, survey_type, is_score_in_range from {relation}",
+                # The two address shares are columns of the same scan: a method is null on the rows the
+                # share does not count, and GX judges `mostly` over the non-null values only.
+                sql=(
+                    "select match_status, survey_type, is_score_in_range,"
+                    " case when response_email is not null then match_method end as method_with_own_address,"
+                    " case when response_email is null then match_method end as method_without_own_address"
+                    " from {relation}"
+                ),
                 expectations=[
                     row_count_expectation(ctx, tolerance=0.05),
                     *share_in_set("match_status", ["matched"], MATCHED),
@@ -66,17 +75,9 @@ def build(ctx: SuiteContext) -> Suite:
                         column="survey_type", mostly=SURVEY_KNOWN[1], severity=WARNING
                     ),
                     *share_in_set("is_score_in_range", [True], SCORE_ON_SCALE),
+                    *share_in_set("method_with_own_address", ["response_email"], MATCHED_BY_OWN_ADDRESS),
+                    *share_in_set("method_without_own_address", ["invitation_email"], MATCHED_BY_INVITATION),
                 ],
-            ),
-            Batch(
-                name="with_response_email",
-                sql="select match_method from {relation} where response_email is not null",
-                expectations=share_in_set("match_method", ["response_email"], MATCHED_BY_OWN_ADDRESS),
-            ),
-            Batch(
-                name="without_response_email",
-                sql="select match_method from {relation} where response_email is null",
-                expectations=share_in_set("match_method", ["invitation_email"], MATCHED_BY_INVITATION),
             ),
         ],
     )
