@@ -57,8 +57,6 @@ def build(ctx: SuiteContext) -> Suite:
         batches=[
             Batch(
                 name="rows",
-                # The two address shares are columns of the same scan: a method is null on the rows the
-                # share does not count, and GX judges `mostly` over the non-null values only.
                 sql=(
                     "select match_status, survey_type, is_score_in_range,"
                     " case when response_email is not null then match_method end as method_with_own_address,"
