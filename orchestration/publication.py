@@ -80,7 +80,10 @@ def publish_marts(warehouse_file: Path, serving_dir: Path, schema: str = "marts"
 
 
 def _write_copy(warehouse_file: Path, target: Path, parquet_dir: Path, schema: str) -> dict[str, int]:
-    con = duckdb.connect(str(target), config=settings.duckdb_config())
+    # Marts have no row order (profiles.yml sets the same for dbt): without it DuckDB writes each copy and
+    # Parquet file in parallel. At 1M customers, alternating runs: 59.6 to 63.4 s against 64.6 to 67.5 s.
+    config = {**settings.duckdb_config(), "preserve_insertion_order": False}
+    con = duckdb.connect(str(target), config=config)
     try:
         # Read-only attach: the copy never takes the writer's lock for longer than the read.
         con.execute(f"attach {_literal(str(warehouse_file))} as warehouse (read_only)")
