@@ -5,7 +5,9 @@
 #}
 
 {# Aggregates row hashes into one value that does not depend on row order and in which two equal rows do
-   not cancel out (as they would with XOR): their sum, as a 128-bit integer. #}
+   not cancel out (as they would with XOR): their sum, as a 128-bit integer. It must also decompose:
+   fingerprint_agg over partial fingerprint_aggs equals it over the rows, because
+   int_touchpoint_source_fingerprints sums each table per customer before summing the tables. #}
 {% macro fingerprint_agg(row_hash_expression) -%}
     {{ return(adapter.dispatch('fingerprint_agg')(row_hash_expression)) }}
 {%- endmacro %}

@@ -54,50 +54,98 @@ survey_responses as (
     select columns('^[^_].*$') from {{ ref('int_survey_responses_matched_to_customers') }}
 ),
 
--- One hash per source row, tagged with its table so equal rows of two tables do not coincide.
-row_hashes as (
-
-    select customers.customer_id, {{ hash_values(["'customer'", 'customers', 'campaigns']) }} as row_hash
+-- The hashes of each table's rows, summed per customer (per account for billing) before the tables are
+-- combined: the billing rows then join to their customer as one row per account, not one per invoice or
+-- payment (1M customers: 7.5-9.2 s -> 5.2-5.6 s, the same fingerprints). fingerprint_agg over the
+-- per-table results equals it over the rows (macros/fingerprints.sql). Each table's tag keeps equal rows of
+-- two tables apart.
+customer_hashes as (
+    select customers.customer_id, {{ hash_values(["'customer'", 'customers', 'campaigns']) }} as rows_hash
     from customers
     left join campaigns on customers.campaign_id = campaigns.campaign_id
+),
 
-    union all
+subscription_hashes as (
+    select customer_id, {{ fingerprint_agg(hash_values(["'subscription'", 'subscriptions'])) }} as rows_hash
+    from subscriptions
+    group by customer_id
+),
 
-    select customer_id, {{ hash_values(["'subscription'", 'subscriptions']) }} from subscriptions
+appointment_hashes as (
+    select customer_id, {{ fingerprint_agg(hash_values(["'appointment'", 'appointments'])) }} as rows_hash
+    from appointments
+    group by customer_id
+),
 
-    union all
+case_hashes as (
+    select customer_id, {{ fingerprint_agg(hash_values(["'case'", 'cases'])) }} as rows_hash
+    from cases
+    group by customer_id
+),
 
-    select customer_id, {{ hash_values(["'appointment'", 'appointments']) }} from appointments
+contact_hashes as (
+    select customer_id, {{ fingerprint_agg(hash_values(["'contact'", 'contacts'])) }} as rows_hash
+    from contacts
+    group by customer_id
+),
 
-    union all
+survey_response_hashes as (
+    select
+        customer_id,
+        {{ fingerprint_agg(hash_values(["'survey_response'", 'survey_responses'])) }} as rows_hash
+    from survey_responses
+    group by customer_id
+),
 
-    select customer_id, {{ hash_values(["'case'", 'cases']) }} from cases
+billing_hashes as (
 
-    union all
-
-    select customer_id, {{ hash_values(["'contact'", 'contacts']) }} from contacts
-
-    union all
-
-    select customer_id, {{ hash_values(["'survey_response'", 'survey_responses']) }} from survey_responses
-
-    union all
-
-    select accounts.customer_id, {{ hash_values(["'invoice'", 'invoices']) }}
+    select account_number, {{ fingerprint_agg(hash_values(["'invoice'", 'invoices'])) }} as rows_hash
     from invoices
-    inner join accounts on invoices.account_number = accounts.account_number
+    group by account_number
 
     union all
 
-    select accounts.customer_id, {{ hash_values(["'payment'", 'payments']) }}
+    select account_number, {{ fingerprint_agg(hash_values(["'payment'", 'payments'])) }}
     from payments
-    inner join accounts on payments.account_number = accounts.account_number
+    group by account_number
 
     union all
 
-    select accounts.customer_id, {{ hash_values(["'adjustment'", 'adjustments']) }}
+    select account_number, {{ fingerprint_agg(hash_values(["'adjustment'", 'adjustments'])) }}
     from adjustments
-    inner join accounts on adjustments.account_number = accounts.account_number
+    group by account_number
+
+),
+
+table_hashes as (
+
+    select customer_id, rows_hash from customer_hashes
+
+    union all
+
+    select customer_id, rows_hash from subscription_hashes
+
+    union all
+
+    select customer_id, rows_hash from appointment_hashes
+
+    union all
+
+    select customer_id, rows_hash from case_hashes
+
+    union all
+
+    select customer_id, rows_hash from contact_hashes
+
+    union all
+
+    select customer_id, rows_hash from survey_response_hashes
+
+    union all
+
+    select accounts.customer_id, billing_hashes.rows_hash
+    from billing_hashes
+    inner join accounts on billing_hashes.account_number = accounts.account_number
 
 ),
 
@@ -106,8 +154,8 @@ row_hashes as (
 final as (
     select
         customer_id,
-        {{ hash_values(["'int_touchpoints'", fingerprint_agg('row_hash')]) }} as touchpoints_fingerprint
-    from row_hashes
+        {{ hash_values(["'int_touchpoints'", fingerprint_agg('rows_hash')]) }} as touchpoints_fingerprint
+    from table_hashes
     where customer_id in (select customer_id from customers)
     group by customer_id
 )
