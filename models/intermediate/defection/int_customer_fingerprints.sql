@@ -11,10 +11,11 @@
 #}
 with
 
--- Bookkeeping columns (int_touchpoints' own fingerprint, the watermark of the run that built a row) are left
--- out: a customer whose touchpoints were rebuilt with the same values has nothing new for the facts.
+-- A touchpoint's hash is the one int_touchpoints stored with the row (_row_hash: its values, bookkeeping
+-- columns left out), so a customer whose touchpoints were rebuilt with the same values has nothing new for
+-- the facts.
 touchpoints as (
-    select columns('^[^_].*$') from {{ ref('int_touchpoints') }}
+    select customer_id, _row_hash from {{ ref('int_touchpoints') }}
 ),
 
 customer_episodes as (
@@ -33,7 +34,7 @@ touchpoint_hashes as (
     select
         touchpoints.customer_id,
         count(*) as n_rows,
-        {{ fingerprint_agg(hash_values(['touchpoints'])) }} as rows_hash
+        {{ fingerprint_agg('touchpoints._row_hash') }} as rows_hash
     from touchpoints
     group by touchpoints.customer_id
 ),
