@@ -65,38 +65,6 @@ customer_hashes as (
     left join campaigns on customers.campaign_id = campaigns.campaign_id
 ),
 
-subscription_hashes as (
-    select customer_id, {{ fingerprint_agg(hash_values(["'subscription'", 'subscriptions'])) }} as rows_hash
-    from subscriptions
-    group by customer_id
-),
-
-appointment_hashes as (
-    select customer_id, {{ fingerprint_agg(hash_values(["'appointment'", 'appointments'])) }} as rows_hash
-    from appointments
-    group by customer_id
-),
-
-case_hashes as (
-    select customer_id, {{ fingerprint_agg(hash_values(["'case'", 'cases'])) }} as rows_hash
-    from cases
-    group by customer_id
-),
-
-contact_hashes as (
-    select customer_id, {{ fingerprint_agg(hash_values(["'contact'", 'contacts'])) }} as rows_hash
-    from contacts
-    group by customer_id
-),
-
-survey_response_hashes as (
-    select
-        customer_id,
-        {{ fingerprint_agg(hash_values(["'survey_response'", 'survey_responses'])) }} as rows_hash
-    from survey_responses
-    group by customer_id
-),
-
 billing_hashes as (
 
     select account_number, {{ fingerprint_agg(hash_values(["'invoice'", 'invoices'])) }} as rows_hash
@@ -123,23 +91,33 @@ table_hashes as (
 
     union all
 
-    select customer_id, rows_hash from subscription_hashes
+    select customer_id, {{ fingerprint_agg(hash_values(["'subscription'", 'subscriptions'])) }}
+    from subscriptions
+    group by customer_id
 
     union all
 
-    select customer_id, rows_hash from appointment_hashes
+    select customer_id, {{ fingerprint_agg(hash_values(["'appointment'", 'appointments'])) }}
+    from appointments
+    group by customer_id
 
     union all
 
-    select customer_id, rows_hash from case_hashes
+    select customer_id, {{ fingerprint_agg(hash_values(["'case'", 'cases'])) }}
+    from cases
+    group by customer_id
 
     union all
 
-    select customer_id, rows_hash from contact_hashes
+    select customer_id, {{ fingerprint_agg(hash_values(["'contact'", 'contacts'])) }}
+    from contacts
+    group by customer_id
 
     union all
 
-    select customer_id, rows_hash from survey_response_hashes
+    select customer_id, {{ fingerprint_agg(hash_values(["'survey_response'", 'survey_responses'])) }}
+    from survey_responses
+    group by customer_id
 
     union all
 
