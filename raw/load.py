@@ -276,7 +276,8 @@ def _read_header(path: Path, table: TableSpec) -> _Header | None:
 
 
 def _stage_records(con: duckdb.DuckDBPyConnection, paths: list[str]) -> None:
-    """Temp view _records(filename, line_number, raw_line): one row per CSV record after each header."""
+    """Temp view _records(filename, line_number, raw_line, is_simple): one row per CSV record after each
+    header; is_simple tells whether the record matches _SIMPLE_RECORD."""
     con.execute(
         """
         create or replace temp table _lines as
@@ -293,25 +294,36 @@ def _stage_records(con: duckdb.DuckDBPyConnection, paths: list[str]) -> None:
                 unnest(range(1, len(lines) + 1)) as line_number,
                 len(lines) as line_count
             from split
+        ),
+        trimmed as (
+            select filename, line_number, case when has_cr then rtrim(line, chr(13)) else line end as line
+            from numbered
+            -- the header is read separately; the empty piece after a final newline is no line
+            where line_number > 1 and not (line_number = line_count and line = '')
+        ),
+        classified as (
+            -- one regular-expression pass per line: a simple record is also one with an even quote count
+            select *, regexp_full_match(line, ?) as is_simple
+            from trimmed
         )
         select
-            filename,
-            line_number,
-            case when has_cr then rtrim(line, chr(13)) else line end as line,
-            -- an even number of quotes is a full match of this pattern, which is faster than counting them
-            contains(line, '"') and not regexp_full_match(line, '[^"]*(?:"[^"]*"[^"]*)*') as has_odd_quotes
-        from numbered
-        -- the header is read separately; the empty piece after a final newline is no line
-        where line_number > 1 and not (line_number = line_count and line = '')
+            *,
+            -- A simple record has two quotes per quoted value, so only the other lines need the quote count.
+            -- An even number of quotes is a full match of this pattern, which is faster than counting them.
+            case
+                when is_simple then false
+                else contains(line, '"') and not regexp_full_match(line, '[^"]*(?:"[^"]*"[^"]*)*')
+            end as has_odd_quotes
+        from classified
         """,
-        [paths],
+        [paths, _SIMPLE_RECORD],
     )
     (multi_line,) = con.execute("select coalesce(bool_or(has_odd_quotes), false) from _lines").fetchone()
     if not multi_line:
         # Fast path, the usual case: every record is one line. A view, since copying the lines costs time.
         con.execute(
             "create or replace temp view _records as "
-            "select filename, line_number, line as raw_line from _lines"
+            "select filename, line_number, line as raw_line, is_simple from _lines"
         )
         return
     # Quoted values span lines: pair the lines with an odd number of quotes (the 1st opens a record, the
@@ -347,7 +359,7 @@ def _stage_records(con: duckdb.DuckDBPyConnection, paths: list[str]) -> None:
             where _lines.line_number <= spans.last_line
         ),
         single_lines as (
-            select _lines.filename, _lines.line_number, _lines.line as raw_line
+            select _lines.filename, _lines.line_number, _lines.line as raw_line, _lines.is_simple
             from _lines
             anti join span_lines using (filename, line_number)
         ),
@@ -361,14 +373,21 @@ def _stage_records(con: duckdb.DuckDBPyConnection, paths: list[str]) -> None:
         )
         select * from single_lines
         union all
-        select * from joined_spans
-        """
+        select *, regexp_full_match(raw_line, ?) as is_simple from joined_spans
+        """,
+        [_SIMPLE_RECORD],
     )
     con.execute("create or replace temp view _records as select * from _joined_records")
 
 
+def _typed(column_name: str) -> str:
+    """Name of a column's typed value beside its text in the checking query."""
+    return _ident(f"_typed_{column_name}")
+
+
 def _reason_sql(table: TableSpec, header: _Header) -> str:
-    """SQL for the reason a record is quarantined (NULL when it loads), over the `valued` columns."""
+    """SQL for the reason a record is quarantined (NULL when it loads), over the `typed` columns: each
+    column's text and, for a non-VARCHAR column, its TRY_CAST value (named by _typed)."""
     checks = []
     for column in table.columns:
         if column.name not in header.positions:
@@ -380,7 +399,7 @@ def _reason_sql(table: TableSpec, header: _Header) -> str:
         if column.type == "VARCHAR":
             continue
         pattern, expected = _TYPE_RULES.get(column.type, (None, f"a {column.type}"))
-        valid = f"try_cast(trim({value}) as {column.type}) is not null"
+        valid = f"{_typed(column.name)} is not null"
         if pattern:
             valid = f"regexp_full_match({value}, {_literal(pattern)}) and {valid}"
         message = f"column {column.name}: value '{{}}' is not {expected}"
@@ -399,71 +418,70 @@ def _reason_sql(table: TableSpec, header: _Header) -> str:
 
 
 def _stage_checked(con: duckdb.DuckDBPyConnection, staged: str, table: TableSpec, header: _Header) -> None:
-    """Temp table `staged`: each record of _records as text values (NULL when empty) and its reason.
+    """Temp table `staged`: each record of _records as values of the contract's types and its reason.
 
-    Two exact ways to cut a record into fields, chosen per record: a simple record (see _SIMPLE_RECORD) has
-    its quotes dropped and is split on its commas, which is much faster than extracting a list of fields
-    with a regular expression; every other record (escaped quotes, commas or stray quotes) goes that way.
+    Two exact ways to cut a record into fields, chosen per record in one pass: a simple record (see
+    _SIMPLE_RECORD) has its quotes dropped and is split on its commas, which is much faster than extracting a
+    list of fields with a regular expression; every other record (escaped quotes, commas or stray quotes)
+    goes that way and has each quoted field unquoted. Each value is cast once (TRY_CAST, NULL when it does not
+    cast): the check reads the cast value and the insert copies it.
     """
-    simple_values, general_values = [], []
+    texts, typed, values = [], [], []
     for column in table.columns:
+        name = _ident(column.name)
         position = header.positions.get(column.name)
-        if position is None:
-            simple_values.append(f"null::varchar as {_ident(column.name)}")
-            general_values.append(f"null::varchar as {_ident(column.name)}")
+        texts.append(f"nullif(fields[{position}], '') as {name}" if position else f"null::varchar as {name}")
+        if column.type == "VARCHAR":
+            values.append(name)
             continue
-        # in a simple record quotes only wrap whole values and no value holds a comma, so dropping every
-        # quote and then splitting on commas gives exactly the unquoted values
-        simple_values.append(f"nullif(fields[{position}], '') as {_ident(column.name)}")
-        raw = f"fields[{position}]"
-        unquoted = (
-            f"case when starts_with({raw}, '\"') then replace({raw}[2:-2], '\"\"', '\"') else {raw} end"
-        )
-        general_values.append(f"nullif({unquoted}, '') as {_ident(column.name)}")
-    simple = f"regexp_full_match(raw_line, {_literal(_SIMPLE_RECORD)})"
+        typed.append(f"try_cast(trim({name}) as {column.type}) as {_typed(column.name)}")
+        values.append(f"{_typed(column.name)} as {name}")
+    # a field of a general record keeps its quotes: drop the outer pair and undouble the ones inside
+    unquoted = "f -> case when starts_with(f, '\"') then replace(f[2:-2], '\"\"', '\"') else f end"
     con.execute(
         f"""
         create or replace temp table {staged} as
-        with simple_records as (
+        with parsed as (
             select
                 filename,
                 line_number,
                 raw_line,
-                true as well_formed,
-                len(fields) as field_count,
-                {", ".join(simple_values)}
-            from (
-                select *, string_split(replace(raw_line, '"', ''), ',') as fields from _records where {simple}
-            )
-        ),
-        parsed as (
-            select
-                filename,
-                line_number,
-                raw_line,
-                regexp_full_match(',' || raw_line, {_literal(_RECORD)}) as well_formed,
-                regexp_extract_all(',' || raw_line, {_literal(_FIELD)}, 1) as fields
+                case
+                    when is_simple then true
+                    else regexp_full_match(',' || raw_line, {_literal(_RECORD)})
+                end as well_formed,
+                case
+                    -- quotes only wrap whole values and no value holds a comma, so dropping every quote
+                    -- and then splitting on commas gives exactly the unquoted values
+                    when is_simple then string_split(replace(raw_line, '"', ''), ',')
+                    else list_transform(
+                        regexp_extract_all(',' || raw_line, {_literal(_FIELD)}, 1), {unquoted}
+                    )
+                end as fields
             from _records
-            where not {simple}
         ),
-        general_records as (
+        valued as (
             select
                 filename,
                 line_number,
                 raw_line,
                 well_formed,
                 len(fields) as field_count,
-                {", ".join(general_values)}
+                {", ".join(texts)}
             from parsed
         ),
-        valued as (
-            select * from simple_records
-            union all
-            select * from general_records
+        typed as (
+            select *{"".join(", " + t for t in typed)}
+            from valued
         ),
         checked as (
-            select *, {_reason_sql(table, header)} as reason
-            from valued
+            select
+                filename,
+                line_number,
+                raw_line,
+                {", ".join(values)},
+                {_reason_sql(table, header)} as reason
+            from typed
         )
         -- the original text is kept only where it is needed, for the quarantine
         select * replace (case when reason is not null then raw_line end as raw_line)
@@ -539,13 +557,10 @@ def _write_file(con: duckdb.DuckDBPyConnection, batch: list[_Pending], staged: d
     for staged_table, table_name in staged.items():
         table = tables[table_name]
         columns = ", ".join(_ident(c) for c in [*table.column_names, *(m[0] for m in LOAD_METADATA_COLUMNS)])
-        casts = ", ".join(
-            f"cast(trim(s.{_ident(c.name)}) as {c.type})" if c.type != "VARCHAR" else f"s.{_ident(c.name)}"
-            for c in table.columns
-        )
+        values = ", ".join(f"s.{_ident(c)}" for c in table.column_names)  # already of the contract's types
         con.execute(
             f"insert into {SCHEMA}.{_ident(table.name)} ({columns}) "
-            f"select {casts}, f.export_date, f.source_file, s.line_number, f.load_id, f.loaded_at "
+            f"select {values}, f.export_date, f.source_file, s.line_number, f.load_id, f.loaded_at "
             f"from {staged_table} as s join _batch_files as f using (filename) "
             "where s.reason is null order by f.export_date, s.line_number"
         )
