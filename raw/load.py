@@ -41,7 +41,8 @@ import csv
 import hashlib
 import sys
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -56,6 +57,11 @@ FILE_SUFFIX = ".csv"
 # Files are parsed in batches of about this many bytes: big enough to share the cost of planning the
 # checking query across many small daily files, small enough to keep memory bounded for big ones.
 BATCH_BYTES = 128 * 1024 * 1024
+# DuckDB checkpoints (writes the WAL into the database file) whenever the WAL passes checkpoint_threshold:
+# at its default of 16 MiB, after nearly every batch (1M customers, first 400 export days, 15 batches:
+# commits of 0.4 to 3.1 s, 22 s of an 84 s load). Every few batches is enough: 70 s, peak RSS 1.47 GB
+# against 1.21 GB. Commits stay as durable: the WAL is on disk at each commit; a checkpoint only moves it.
+CHECKPOINT_THRESHOLD = "256MiB"
 
 # A field is a quoted value (doubled quotes inside) or an unquoted run without comma or quote. Every field is
 # matched together with the comma in front of it (a comma is prepended to the record), so no match is empty.
@@ -722,46 +728,60 @@ def _write_batch(con: duckdb.DuckDBPyConnection, batch: list[_Pending]) -> list[
             con.execute(f"drop table if exists {temp_table}")
 
 
+@contextmanager
+def _checkpoint_threshold(con: duckdb.DuckDBPyConnection, threshold: str) -> Iterator[None]:
+    """DuckDB's checkpoint_threshold set to `threshold` for the block, then set back to what it was: the
+    setting belongs to the whole database, and the connection may be the caller's (Dagster's raw asset)."""
+    (previous,) = con.execute("select current_setting('checkpoint_threshold')").fetchone()
+    con.execute(f"set checkpoint_threshold = {_literal(threshold)}")
+    try:
+        yield
+    finally:
+        con.execute(f"set checkpoint_threshold = {_literal(previous)}")
+
+
 def _load_days(
     con: duckdb.DuckDBPyConnection, exports_dir: Path, days: list[date]
 ) -> tuple[list[FileLoadResult], list[RefusedFile]]:
     """Load the day folders oldest first; files are batched across days so that small daily files share
     one parse, which is where the time goes for a long history of small days."""
-    ensure_raw_schema(con)
-    fmt = load_contract().export_date_format
-    delivered = {
-        (row[0], row[1]): row[2:]
-        for row in con.execute(
-            f"select table_name, export_date, file_sha256, rows_delivered, rows_loaded, rows_quarantined "
-            f"from {SCHEMA}.load_audit where status <> 'refused'"
-        ).fetchall()
-    }
-    results: list[FileLoadResult] = []
-    refused: list[RefusedFile] = []
-    batch: list[_Pending] = []
-    batch_bytes = 0
-    for day in days:
-        day_dir = exports_dir / day.strftime(fmt)
-        # Hidden files (editor or sync leftovers) are not deliveries; subfolders are not part of the layout.
-        files = sorted(p for p in day_dir.iterdir() if p.is_file() and not p.name.startswith("."))
-        for path in files:
-            try:
-                outcome = _inspect(exports_dir, day, path, delivered)
-            except _Refusal as exc:
-                _record_refusal(con, exports_dir, day, path, str(exc))
-                refused.append(RefusedFile(path.relative_to(exports_dir).as_posix(), str(exc)))
-                continue
-            if isinstance(outcome, FileLoadResult):
-                results.append(outcome)
-                continue
-            batch.append(outcome)
-            batch_bytes += path.stat().st_size
-        # Batches hold whole days, so a day is always written (or rolled back) as a whole.
-        if batch_bytes >= BATCH_BYTES:
-            results += _write_batch(con, batch)
-            batch, batch_bytes = [], 0
-    results += _write_batch(con, batch)
-    return results, refused
+    with _checkpoint_threshold(con, CHECKPOINT_THRESHOLD):
+        ensure_raw_schema(con)
+        fmt = load_contract().export_date_format
+        delivered = {
+            (row[0], row[1]): row[2:]
+            for row in con.execute(
+                f"select table_name, export_date, file_sha256, rows_delivered, rows_loaded, rows_quarantined "
+                f"from {SCHEMA}.load_audit where status <> 'refused'"
+            ).fetchall()
+        }
+        results: list[FileLoadResult] = []
+        refused: list[RefusedFile] = []
+        batch: list[_Pending] = []
+        batch_bytes = 0
+        for day in days:
+            day_dir = exports_dir / day.strftime(fmt)
+            # Hidden files (editor or sync leftovers) are not deliveries; subfolders are not part of the
+            # layout.
+            files = sorted(p for p in day_dir.iterdir() if p.is_file() and not p.name.startswith("."))
+            for path in files:
+                try:
+                    outcome = _inspect(exports_dir, day, path, delivered)
+                except _Refusal as exc:
+                    _record_refusal(con, exports_dir, day, path, str(exc))
+                    refused.append(RefusedFile(path.relative_to(exports_dir).as_posix(), str(exc)))
+                    continue
+                if isinstance(outcome, FileLoadResult):
+                    results.append(outcome)
+                    continue
+                batch.append(outcome)
+                batch_bytes += path.stat().st_size
+            # Batches hold whole days, so a day is always written (or rolled back) as a whole.
+            if batch_bytes >= BATCH_BYTES:
+                results += _write_batch(con, batch)
+                batch, batch_bytes = [], 0
+        results += _write_batch(con, batch)
+        return results, refused
 
 
 def _as_date(value: date | str) -> date:

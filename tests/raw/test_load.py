@@ -429,6 +429,39 @@ def test_a_failure_while_writing_leaves_the_previous_load_intact(exports, wareho
     assert table_snapshot(warehouse) == before
 
 
+def test_a_load_through_the_callers_connection_leaves_its_checkpoint_threshold_as_it_was(
+    exports, warehouse, monkeypatch
+):
+    """The loader raises DuckDB's checkpoint_threshold while it writes (CHECKPOINT_THRESHOLD), a setting of
+    the whole database: a caller's connection (Dagster's raw asset) gets its own value back, after a load and
+    after a load that failed."""
+    _two_days(exports)
+    threshold = "select current_setting('checkpoint_threshold')"
+    seen_while_writing = []
+    real_write = loader._write_file
+
+    def write_and_look(con, *args, **kwargs):
+        seen_while_writing.append(con.execute(threshold).fetchone()[0])
+        return real_write(con, *args, **kwargs)
+
+    monkeypatch.setattr(loader, "_write_file", write_and_look)
+    warehouse.parent.mkdir(parents=True)
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("set checkpoint_threshold = '3MiB'")
+        load_exports(con, exports)
+        assert con.execute(threshold).fetchone() == ("3.0 MiB",)
+        assert seen_while_writing and set(seen_while_writing) == {"256.0 MiB"}, seen_while_writing
+
+        def fail(*args, **kwargs):
+            raise OSError("disk full")
+
+        monkeypatch.setattr(loader, "_write_file", fail)
+        write_export(exports, date(2024, 3, 1), "survey__surveys", f"{SURVEYS_HEADER}\nS9,NPS,0,10,q\n")
+        with pytest.raises(OSError, match="disk full"):
+            load_exports(con, exports, [date(2024, 3, 1)])
+        assert con.execute(threshold).fetchone() == ("3.0 MiB",)
+
+
 # ----------------------------------------------------------------- interface, CLI, docs
 
 
