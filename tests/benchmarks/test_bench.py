@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from benchmarks.bench import main
+from benchmarks.bench import TARGETS, SizeResult, judge_targets, main
 
 STAGES = {
     "generate",
@@ -51,6 +51,11 @@ def test_benchmark_writes_every_stage_and_figure(tmp_path):
     # A reader of the publication was never refused while the next day was built and published.
     assert figures["reader_queries"] > 0 and figures["reader_errors"] == 0, figures["reader_error_samples"]
     assert "| dbt build |" in out_md.read_text()
+    # Every target is judged in the JSON and the Markdown: the sizes this run did not measure say so.
+    verdicts = json.loads(out_json.read_text())["targets"]
+    assert {v["target"] for v in verdicts} == {t.text for t in TARGETS}
+    assert all(v["verdict"] for v in verdicts)
+    assert "## Targets (issue 5), judged from this run" in out_md.read_text()
     # The floor runs the same SQL as the build: every model, then every data test's query.
     assert figures["floor_models"] > 40 and figures["floor_data_tests"] > 100, figures
 
@@ -74,3 +79,44 @@ def test_a_failing_stage_keeps_the_figures_measured_before_it(tmp_path, monkeypa
     assert result["figures"]["failed"].startswith("stage dbt build failed"), result["figures"]
     assert any("no-such-dbt-flag" in line for line in result["figures"]["failure_output_tail"])
     assert "| dbt build |" in out_md.read_text() and "| failed |" in out_md.read_text()
+
+
+def _size(customers: int, **figures) -> SizeResult:
+    return SizeResult(customers=customers, days=730, figures=figures)
+
+
+def test_targets_are_judged_from_the_run_figures_with_the_size_they_name():
+    """A verdict says met or by how much it missed, only for the sizes a target names; a size the run did not
+    include is not measured; a failed 10M run misses "completes" but leaves other targets unmeasured."""
+    results = [
+        _size(10_000, gx_share_of_total=0.25, reader_errors=0),
+        _size(
+            1_000_000,
+            end_to_end_seconds=450.0,
+            end_to_end_peak_rss_mb=3000.0,
+            build_to_floor_ratio=1.2,
+            one_more_day_share_of_full_build=0.1,
+            gx_share_of_total=0.05,
+            reader_errors=2,
+        ),
+        _size(10_000_000, failed="stage dbt build failed (1)", end_to_end_peak_rss_mb=9000.0),
+    ]
+    verdicts = {(v["target"], v["customers"]): v for v in judge_targets(results)}
+    by_figure = {t.figure: t.text for t in TARGETS if t.customers in (None, 1_000_000)}
+
+    e2e = verdicts[(by_figure["end_to_end_seconds"], 1_000_000)]
+    assert e2e["measured"] == 450.0 and e2e["verdict"] == "missed by 150.0 (1.5x the limit)"
+    assert verdicts[(by_figure["build_to_floor_ratio"], 1_000_000)]["verdict"] == "met"
+    # The limit itself meets the target ("at most").
+    assert verdicts[(by_figure["one_more_day_share_of_full_build"], 1_000_000)]["verdict"] == "met"
+    assert verdicts[(by_figure["reader_errors"], 1_000_000)]["verdict"].startswith("missed")
+    assert verdicts[(by_figure["gx_share_of_total"], 10_000)]["verdict"].startswith("missed by 0.05")
+    # Targets of one size are not judged at another.
+    assert (by_figure["end_to_end_seconds"], 10_000) not in verdicts
+    ten_million = [v for v in judge_targets(results) if v["customers"] == 10_000_000]
+    completes = next(v for v in ten_million if v["target"].startswith("10M customers completes"))
+    assert completes["verdict"] == "missed: stage dbt build failed (1)"
+    assert all(v["verdict"].startswith("not measured") for v in ten_million if v is not completes)
+
+    without_1m = judge_targets(results[:1])
+    assert {v["verdict"] for v in without_1m if v["customers"] == 1_000_000} == {"not measured in this run"}
