@@ -35,7 +35,7 @@ dev: setup ## Start the Dagster UI (dagster dev) on http://127.0.0.1:3000
 	$(BIN)/dagster dev
 
 BENCH_SIZES ?= 10000,100000
-bench: setup ## Run the benchmarks (BENCH_SIZES=10000,100000,1000000 for the 1M row, about 40 min more)
+bench: setup ## Run the benchmarks (BENCH_SIZES=10000,100000,1000000 for the 1M row, about 20 min more)
 	$(BIN)/python -m benchmarks.bench --customers $(BENCH_SIZES) --days 730
 
 lint: setup ## ruff check and format check
