@@ -109,6 +109,18 @@ TARGETS = (
 )
 
 
+def _verdict(target: Target, customers: int | None, days: int | None, measured, text: str) -> dict:
+    return {
+        "target": target.text,
+        "figure": target.figure,
+        "customers": customers,
+        "days": days,
+        "limit": target.limit,
+        "measured": measured,
+        "verdict": text,
+    }
+
+
 def judge_targets(results: list[SizeResult]) -> list[dict]:
     """Each target against each size it applies to: the measured figure and the verdict (met, missed and by
     how much, or not measured when the run did not include that size or did not get that far)."""
@@ -116,39 +128,19 @@ def judge_targets(results: list[SizeResult]) -> list[dict]:
     for target in TARGETS:
         sizes = [r for r in results if target.customers in (None, r.customers)]
         if not sizes:
-            verdicts.append(
-                {
-                    "target": target.text,
-                    "figure": target.figure,
-                    "customers": target.customers,
-                    "days": None,
-                    "limit": target.limit,
-                    "measured": None,
-                    "verdict": "not measured in this run",
-                }
-            )
+            verdicts.append(_verdict(target, target.customers, None, None, "not measured in this run"))
         for r in sizes:
             measured = r.figures.get(target.figure)
             if "failed" in r.figures:
-                verdict = ("missed: " if target.completes else "not measured: ") + r.figures["failed"]
+                text = ("missed: " if target.completes else "not measured: ") + r.figures["failed"]
             elif measured is None:
-                verdict = f"not measured: no {target.figure} in this run"
+                text = f"not measured: no {target.figure} in this run"
             elif measured <= target.limit:
-                verdict = "met"
+                text = "met"
             else:
                 over = f"{measured / target.limit:.1f}x the limit" if target.limit else f"{measured} > 0"
-                verdict = f"missed by {round(measured - target.limit, 3)} ({over})"
-            verdicts.append(
-                {
-                    "target": target.text,
-                    "figure": target.figure,
-                    "customers": r.customers,
-                    "days": r.days,
-                    "limit": target.limit,
-                    "measured": measured,
-                    "verdict": verdict,
-                }
-            )
+                text = f"missed by {round(measured - target.limit, 3)} ({over})"
+            verdicts.append(_verdict(target, r.customers, r.days, measured, text))
     return verdicts
 
 
