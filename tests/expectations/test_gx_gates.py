@@ -255,8 +255,7 @@ def test_expectations_are_computed_in_duckdb_with_the_observed_numbers(con, runn
     assert failure.observed["unexpected_count"] == 50
     assert failure.observed["partial_unexpected_list"] == [55] * 20
     # GX validated a SQL query batch (push-down), not a dataframe.
-    results = runner.context.validation_results_store
-    specs = [results.get(key).meta["batch_spec"] for key in results.list_keys()]
+    specs = [result.meta["batch_spec"] for _, result in runner.pending_results]
     assert specs and all("query" in spec and "batch_data" not in spec for spec in specs)
     assert any(", score from raw.survey__responses where" in spec["query"] for spec in specs)
 
