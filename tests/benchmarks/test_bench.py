@@ -16,6 +16,7 @@ STAGES = {
     "one more day: load",
     "one more day: build",
     "one more day: publish",
+    "daily build, no new rows",
 }
 
 
@@ -46,7 +47,12 @@ def test_benchmark_writes_every_stage_and_figure(tmp_path):
     assert all(s["seconds"] > 0 and s["peak_rss_mb"] > 0 for s in result["stages"])
     figures = result["figures"]
     assert isinstance(figures["gx_all_blocking_checks_passed"], bool)
-    for name in ("build_to_floor_ratio", "one_more_day_share_of_full_build", "gx_share_of_total"):
+    for name in (
+        "build_to_floor_ratio",
+        "one_more_day_share_of_full_build",
+        "daily_build_no_new_rows_share_of_one_more_day_build",
+        "gx_share_of_total",
+    ):
         assert figures[name] > 0
     # A reader of the publication was never refused while the next day was built and published.
     assert figures["reader_queries"] > 0 and figures["reader_errors"] == 0, figures["reader_error_samples"]
