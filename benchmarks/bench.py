@@ -294,7 +294,7 @@ def bench_size(result: SizeResult, seed: int, work_root: Path, core_only: bool =
             raise
         result.stages.append(res)
         print(
-            f"  {name:<22} {res.seconds:>9.2f} s  peak {res.peak_rss_mb:>8.1f} MB"
+            f"  {name:<24} {res.seconds:>9.2f} s  peak {res.peak_rss_mb:>8.1f} MB"
             + (f"  {res.rows_per_second:>12,} rows/s" if res.rows_per_second else ""),
             flush=True,
         )
@@ -348,7 +348,7 @@ def bench_size(result: SizeResult, seed: int, work_root: Path, core_only: bool =
         StageResult("load", round(load_seconds, 2), peak, raw_rows, round(raw_rows / load_seconds))
     )
     print(
-        f"  {'load':<22} {load_seconds:>9.2f} s  peak {peak:>8.1f} MB"
+        f"  {'load':<24} {load_seconds:>9.2f} s  peak {peak:>8.1f} MB"
         f"  {raw_rows / load_seconds:>12,.0f} rows/s"
     )
     result.raw_rows = raw_rows
