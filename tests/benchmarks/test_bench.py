@@ -2,6 +2,7 @@
 
 import json
 
+import duckdb
 import pytest
 
 from benchmarks.bench import TARGETS, SizeResult, judge_targets, main
@@ -69,13 +70,20 @@ def test_benchmark_writes_every_stage_and_figure(tmp_path):
 @pytest.mark.slow
 def test_a_failing_stage_keeps_the_figures_measured_before_it(tmp_path, monkeypatch):
     """A stage that fails (here dbt, given a flag it does not know) ends the run with exit 1, and the JSON and
-    the Markdown still hold every stage measured up to it, the failed stage's own time and peak, and why."""
+    the Markdown still hold every stage measured up to it, the failed stage's own time and peak, and why.
+    The run also drops the loaded export days (`--drop-loaded-exports`): only the held-back last day stays."""
     import benchmarks.bench as bench
 
     monkeypatch.setattr(bench, "build_flags", lambda scope: ["--no-such-dbt-flag"])
     out_json, out_md = tmp_path / "results.json", tmp_path / "BENCHMARKS.md"
-    argv = ["--customers", "200", "--days", "30", "--work-dir", str(tmp_path / "work")]
+    argv = ["--customers", "200", "--days", "30", "--work-dir", str(tmp_path / "work"), "--keep"]
+    argv += ["--drop-loaded-exports"]
     assert main([*argv, "--json", str(out_json), "--markdown", str(out_md)]) == 1
+    work = tmp_path / "work" / "c200_d30"
+    (held_back,) = [d.name for d in (work / "exports").iterdir() if d.is_dir()]
+    with duckdb.connect(str(work / "warehouse.duckdb"), read_only=True) as con:
+        loaded = con.execute("select max(_export_date)::varchar from raw.crm__contacts").fetchone()[0]
+    assert loaded < held_back, (loaded, held_back)
 
     (result,) = json.loads(out_json.read_text())["results"]
     assert [s["stage"] for s in result["stages"]] == ["generate", "load", "dbt build"]
