@@ -235,6 +235,18 @@ def test_the_duckdb_patch_is_in_place_and_refuses_to_run_blind_when_gx_moved_it(
         runtime._persist_duckdb_connections()
 
 
+def test_the_runner_context_does_not_serialise_its_config_after_every_change(con, runner):
+    # Speed only (runtime._skip_in_memory_config_writes): the writes nothing reads are skipped. If GX
+    # brings them back after an upgrade, this says so; the checks themselves are unaffected either way.
+    _insert_responses(con, [7] * 10)
+    assert _validate(runner, con, "raw", "survey__responses").passed
+    assert runner.context.variables.store.list_keys() == []
+    unpatched = GxRunner.__new__(GxRunner)
+    unpatched.context = gx.get_context(mode="ephemeral")
+    unpatched.context.data_sources.add_pandas("written")
+    assert unpatched.context.variables.store.list_keys() != []
+
+
 def test_without_the_patch_gx_reports_raised_expectations_never_a_pass(con, runner, monkeypatch):
     # The upstream bug the patch works around (GX issues 10738, 11579). Should a GX release fix it, this test
     # fails with every outcome passing: then the patch in runtime.py can go.
