@@ -6,7 +6,9 @@ For each size it generates a company, then runs each stage of the main job as it
 wall time, peak memory (RSS summed over the process tree, sampled) and raw rows per second:
 generate, load, dbt build, GX checks, publish. The dbt build is the full build the project runs (a first
 build, the weekly build, any build without run config): `dbt build` with settings.build_flags("all"), i.e.
---exclude-resource-type unit_test and every data test on whole tables. It also measures
+--exclude-resource-type unit_test and every data test on whole tables. The GX checks are `python -m
+expectations` as a user runs it, with its default of one worker process per core (`--jobs`); the Dagster
+checks validate in their step's process. It also measures
 - the floor: the SQL dbt compiled, run as one script straight in DuckDB (no dbt, no orchestration);
 - one more day: the last export day held back, loaded and built incrementally after the full build, with
   what the scheduled daily build runs: settings.build_flags("latest_run"), the same flags plus
