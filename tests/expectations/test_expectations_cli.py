@@ -4,6 +4,8 @@ a check that could not run in a worker fails the whole run."""
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 
 import duckdb
 import pytest
@@ -68,6 +70,20 @@ def test_a_blocking_failure_found_by_a_worker_fails_the_run_and_keeps_its_old_ba
     assert "survey__responses.rows: expect_column_values_to_be_between(score)" in output
     recorded = {name for name, _ in _recorded(path)}
     assert "survey__responses" not in recorded and recorded and recorded <= set(suite_names("raw"))
+
+
+def test_the_command_exits_1_on_a_blocking_failure_with_every_line_written(built_warehouse, tmp_path):
+    # As the benchmark and a shell run it: `python -m expectations`, whose exit freezes the GC first.
+    path = _copy(built_warehouse, tmp_path, "command")
+    with duckdb.connect(str(path)) as con:
+        con.execute("update raw.survey__responses set score = 55")
+    argv = ["--warehouse", str(path), "--gx-dir", str(tmp_path / "gx"), "--layer", "raw"]
+    run = subprocess.run(
+        [sys.executable, "-m", "expectations", *argv], capture_output=True, text=True, timeout=600
+    )
+    assert run.returncode == 1, run.stderr
+    assert len(_verdicts(run.stdout)) == len(suite_names("raw")), run.stdout
+    assert "raw.survey__responses: FAILED" in run.stdout and "data docs: " in run.stdout.splitlines()[-1]
 
 
 def test_a_worker_that_cannot_run_gx_stops_the_run_instead_of_passing(built_warehouse, tmp_path, monkeypatch):
