@@ -98,8 +98,10 @@ def bar_chart(
                 parts.append(
                     f'<g class="error-bar" stroke="#222" stroke-width="1.5">'
                     f'<line x1="{cx:.1f}" x2="{cx:.1f}" y1="{y(bar.lower):.1f}" y2="{y(bar.upper):.1f}"/>'
-                    f'<line x1="{cx - 6:.1f}" x2="{cx + 6:.1f}" y1="{y(bar.upper):.1f}" y2="{y(bar.upper):.1f}"/>'
-                    f'<line x1="{cx - 6:.1f}" x2="{cx + 6:.1f}" y1="{y(bar.lower):.1f}" y2="{y(bar.lower):.1f}"/>'
+                    f'<line x1="{cx - 6:.1f}" x2="{cx + 6:.1f}" y1="{y(bar.upper):.1f}" '
+                    f'y2="{y(bar.upper):.1f}"/>'
+                    f'<line x1="{cx - 6:.1f}" x2="{cx + 6:.1f}" y1="{y(bar.lower):.1f}" '
+                    f'y2="{y(bar.lower):.1f}"/>'
                     "</g>"
                 )
             label_y = y(bar.upper if bar.upper is not None else (bar.value or 0)) - 6
@@ -114,7 +116,8 @@ def bar_chart(
                 )
             parts.append("</g>")
         parts.append(
-            f'<text class="group" x="{x0 + group_w / 2:.1f}" y="{top + plot_h + (34 if len(bars) > 1 else 18)}" '
+            f'<text class="group" x="{x0 + group_w / 2:.1f}" '
+            f'y="{top + plot_h + (34 if len(bars) > 1 else 18)}" '
             f'text-anchor="middle">{escape(group_label)}</text>'
         )
     parts.append("</svg>")
@@ -143,7 +146,8 @@ def hbar_chart(
             f'<rect x="{left}" y="{y0 + 3}" width="{w:.1f}" height="{row_h - 6}" fill="{row.color}"/>'
         )
         parts.append(
-            f'<text class="value" x="{left + w + 4:.1f}" y="{y0 + row_h * 0.65:.1f}">{escape(row.text)}</text>'
+            f'<text class="value" x="{left + w + 4:.1f}" y="{y0 + row_h * 0.65:.1f}">'
+            f"{escape(row.text)}</text>"
         )
         parts.append("</g>")
     axis_y = top + row_h * max(len(rows), 1)
@@ -304,7 +308,8 @@ def matrix(cells: Sequence[dict], *, rows: Sequence[str], cols: Sequence[str], c
 
 
 def timeline(events: Sequence[dict], *, lanes: Sequence[str], css_class: str, width: int = 900) -> str:
-    """Events on a time axis, one lane per silo; each event dict has t (epoch s), lane, poor, exit, label, data."""
+    """Events on a time axis, one lane per silo; each event is a dict of t (epoch seconds), lane, poor, exit,
+    when (tick label), label (tooltip) and data."""
     left, right, top, lane_h = 140, 20, 16, 30
     height = top + lane_h * max(len(lanes), 1) + 40
     plot_w = width - left - right
@@ -340,7 +345,8 @@ def timeline(events: Sequence[dict], *, lanes: Sequence[str], css_class: str, wi
         ((events[0]["when"], t0, "start"), (events[-1]["when"], t1, "end")) if events else ()
     ):
         parts.append(
-            f'<text class="tick" x="{x(t):.1f}" y="{axis_y + 14}" text-anchor="{anchor}">{escape(label)}</text>'
+            f'<text class="tick" x="{x(t):.1f}" y="{axis_y + 14}" text-anchor="{anchor}">'
+            f"{escape(label)}</text>"
         )
     parts.append("</svg>")
     return "".join(parts)

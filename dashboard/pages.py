@@ -22,6 +22,20 @@ from dashboard.serving import MissingMart, Publication
 # dashboard recomputes under a filter.
 WILSON_Z = 1.96
 
+# Every table of the publication the pages read (declared as the dbt exposure answers_dashboard).
+MARTS = (
+    "rpt_hidden_defector_matrix",
+    "rpt_defection_rate_by_poor_experience_count",
+    "rpt_defections_by_silo",
+    "rpt_silent_attrition_watchlist",
+    "rpt_defection_by_stickiness",
+    "rpt_cohort_retention",
+    "dim_customers",
+    "fct_journey_events",
+    "fct_defections",
+    "fct_defection_attribution",
+)
+
 PAGES = (
     ("/matrix", "Hidden defectors"),
     ("/poor-experiences", "Poor experiences"),
@@ -170,6 +184,7 @@ def _matrix_from_dim_customers(pub: Publication, filters: Filters) -> dict[tuple
 
 
 def matrix_page(pub: Publication, filters: Filters) -> Page:
+    pub.require(MATRIX)
     published = pub.query(f"select * from {MATRIX} order by 1 desc, 2 desc")
     rows = published.dicts()
     row_key, col_key = published.columns[0], published.columns[1]
@@ -202,7 +217,8 @@ def matrix_page(pub: Publication, filters: Filters) -> Page:
                 )
             notes.append(
                 note(
-                    f"Filtered to {escape(filters.describe())}: counts from dim_customers, 95% Wilson intervals "
+                    f"Filtered to {escape(filters.describe())}: counts from dim_customers, 95% Wilson "
+                    "intervals "
                     "recomputed (the published report covers all customers)."
                 )
             )
@@ -232,8 +248,9 @@ def matrix_page(pub: Publication, filters: Filters) -> Page:
     svg = charts.matrix(cells, rows=row_labels, cols=col_labels, css_class="hidden-defector-matrix")
     body = (
         "".join(notes)
-        + f"<figure>{svg}<figcaption>{MATRIX}: customers by {escape(row_key)} × {escape(col_key)} over their whole "
-        "history, and how many defected; the outlined cell is the one hidden defectors come from.</figcaption></figure>"
+        + f"<figure>{svg}<figcaption>{MATRIX}: customers by {escape(row_key)} × {escape(col_key)} over "
+        "their whole history, and how many defected; the outlined cell is the one hidden defectors come from."
+        "</figcaption></figure>"
         + table(
             list(rows[0].keys()) if rows else published.columns, [tuple(r.values()) for r in rows], MATRIX
         )
@@ -268,7 +285,7 @@ def _rate_bars(rows: list[dict], label_key: str, count_key: str, color: str = PA
 
 
 def _count_column(columns: list[str]) -> str:
-    """The report's customer-count column: the first integer count of customers that is not the defected one."""
+    """The report's customer-count column: the first `customers*` column that is not the defected count."""
     for column in columns:
         if column.startswith("customers") and column != "customers_defected":
             return column
@@ -276,6 +293,7 @@ def _count_column(columns: list[str]) -> str:
 
 
 def levels_page(pub: Publication, filters: Filters) -> Page:
+    pub.require(LEVELS)
     result = pub.query(f"select * from {LEVELS} order by poor_experience_level")
     rows = result.dicts()
     label_key = next((c for c in result.columns if c.endswith("_label")), result.columns[0])
@@ -309,7 +327,8 @@ def _silo_counts(pub: Publication, filters: Filters) -> dict[tuple[str, str], fl
         )
         select 'last_touch', silo, cast(count(*) as double) from attribution where is_last_touch group by silo
         union all
-        select 'first_touch', silo, cast(count(*) as double) from attribution where is_first_touch group by silo
+        select 'first_touch', silo, cast(count(*) as double) from attribution where is_first_touch
+        group by silo
         union all
         select 'even', silo, sum(even_weight) from attribution group by silo
         union all
@@ -321,6 +340,7 @@ def _silo_counts(pub: Publication, filters: Filters) -> dict[tuple[str, str], fl
 
 
 def silos_page(pub: Publication, filters: Filters) -> Page:
+    pub.require(SILOS)
     result = pub.query(f"select * from {SILOS} order by attribution_rule, defections desc, silo")
     rows = result.dicts()
     notes = []
@@ -343,7 +363,8 @@ def silos_page(pub: Publication, filters: Filters) -> Page:
             notes.append(
                 note(
                     f"Filtered to {escape(filters.describe())}: defections of those customers, from "
-                    "fct_defection_attribution and fct_defections (the published report covers all customers)."
+                    "fct_defection_attribution and fct_defections (the published report covers all "
+                    "customers)."
                 )
             )
     silos = sorted({r["silo"] for r in rows}, key=str)
@@ -369,7 +390,8 @@ def silos_page(pub: Publication, filters: Filters) -> Page:
     body = (
         "".join(notes)
         + f'<div class="panels">{"".join(panels)}</div>'
-        + f"<p>{SILOS}: defections attributed to each silo under each attribution_rule, with share_of_defections.</p>"
+        + f"<p>{SILOS}: defections attributed to each silo under each attribution_rule, with "
+        "share_of_defections.</p>"
         + table(list(rows[0].keys()) if rows else result.columns, [tuple(r.values()) for r in rows], SILOS)
     )
     return Page("Defections by silo", body, "cohort and region (recomputed from the fact tables)")
@@ -382,6 +404,7 @@ WATCHLIST_ROWS = 50
 
 
 def watchlist_page(pub: Publication, filters: Filters, limit: int = WATCHLIST_ROWS) -> Page:
+    pub.require(WATCHLIST)
     columns = pub.columns(WATCHLIST)
     where, params = _filter_sql(pub, filters) if filters.active and filters_available(pub) else ("true", [])
     join = "left join dim_customers as d on w.customer_id = d.customer_id" if where != "true" else ""
@@ -439,7 +462,8 @@ def customer_page(pub: Publication, filters: Filters, customer_id: str) -> Page:
     columns = [c for c in pub.columns(JOURNEY) if not c.startswith("_")]
     quoted = ", ".join(f'"{c}"' for c in columns)
     events = pub.query(
-        f"select {quoted}, epoch(occurred_at) as _t from {JOURNEY} where customer_id = ? order by event_sequence",
+        f"select {quoted}, epoch(occurred_at) as _t from {JOURNEY} "
+        "where customer_id = ? order by event_sequence",
         [customer_id],
     )
     rows = events.dicts()
@@ -468,7 +492,8 @@ def customer_page(pub: Publication, filters: Filters, customer_id: str) -> Page:
     )
     body = (
         f'<p><a href="/watchlist">← watchlist</a></p><dl class="profile">{profile}</dl>'
-        f'<h2>Journey <span class="count" data-events="{len(rows)}">({len(rows):,} events in {JOURNEY})</span></h2>'
+        f'<h2>Journey <span class="count" data-events="{len(rows)}">'
+        f"({len(rows):,} events in {JOURNEY})</span></h2>"
         f"<figure>{svg}<figcaption>One lane per silo; red: is_poor_experience; diamond: stage = exit."
         "</figcaption></figure>" + table(columns, [tuple(r[c] for c in columns) for r in rows], JOURNEY)
     )
@@ -501,6 +526,7 @@ def _band_order(pub: Publication, columns: list[str], rows: list[dict]) -> list:
 
 
 def stickiness_page(pub: Publication, filters: Filters) -> Page:
+    pub.require(STICKINESS)
     result = pub.query(f"select * from {STICKINESS} order by had_poor_experience desc, stickiness_band")
     rows = result.dicts()
     count_key = _count_column(result.columns)
@@ -521,7 +547,8 @@ def stickiness_page(pub: Publication, filters: Filters) -> Page:
         for f in flags
     )
     body = (
-        f"<figure>{svg}<figcaption>{STICKINESS}: defection_rate per stickiness_band, error bars the 95% Wilson "
+        f"<figure>{svg}<figcaption>{STICKINESS}: defection_rate per stickiness_band, error bars the 95% "
+        "Wilson "
         f"interval; {legend}.</figcaption></figure>" + table(result.columns, result.rows, STICKINESS)
     )
     return Page("Defection by stickiness", body, None)
@@ -533,6 +560,7 @@ RETENTION = "rpt_cohort_retention"
 
 
 def retention_page(pub: Publication, filters: Filters) -> Page:
+    pub.require(RETENTION)
     where, params = (
         ("strftime(cohort_month, '%Y-%m') = ?", [filters.cohort]) if filters.cohort else ("true", [])
     )
@@ -541,9 +569,10 @@ def retention_page(pub: Publication, filters: Filters) -> Page:
     )
     rows = result.dicts()
     cohorts = list(dict.fromkeys(r["cohort_month"] for r in rows))
+    sizes = {r["cohort_month"]: r["cohort_customers"] for r in rows}
     series = [
         Series(
-            label=f"{cohort:%Y-%m} (n={next(r['cohort_customers'] for r in rows if r['cohort_month'] == cohort):,})",
+            label=f"{cohort:%Y-%m} (n={sizes[cohort]:,})",
             points=[
                 (r["months_since_sign_up"], r["share_active"]) for r in rows if r["cohort_month"] == cohort
             ],
@@ -564,11 +593,7 @@ def retention_page(pub: Publication, filters: Filters) -> Page:
     pivot_rows = [
         (f"{c:%Y-%m}", *(percent(share[(c, m)]) if (c, m) in share else "" for m in months)) for c in cohorts
     ]
-    notes = (
-        note(f"Filtered to cohort {escape(filters.cohort)}." if filters.cohort else "")
-        if filters.cohort
-        else ""
-    )
+    notes = note(f"Filtered to cohort {escape(filters.cohort)}.") if filters.cohort else ""
     if filters.region:
         notes += note(f"{RETENTION} carries no region: the region filter does not apply to this report.")
     body = (

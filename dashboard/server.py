@@ -79,7 +79,8 @@ def _filter_form(pub: Publication, filters: Filters, path: str, applies: str) ->
 
     def select(name: str, options: list[str], chosen: str | None) -> str:
         opts = "".join(
-            f'<option value="{escape(o, quote=True)}"{" selected" if o == chosen else ""}>{escape(o)}</option>'
+            f'<option value="{escape(o, quote=True)}"{" selected" if o == chosen else ""}>'
+            f"{escape(o)}</option>"
             for o in options
         )
         return f'<label>{name} <select name="{name}"><option value="">all</option>{opts}</select></label>'
@@ -87,7 +88,8 @@ def _filter_form(pub: Publication, filters: Filters, path: str, applies: str) ->
     return (
         f'<form class="filters" method="get" action="{path}">'
         f"{select('cohort', cohorts, filters.cohort)}{select('region', regions, filters.region)}"
-        f'<button type="submit">Apply</button> <span class="applies">Filters apply here to: {escape(applies)}.</span>'
+        '<button type="submit">Apply</button> '
+        f'<span class="applies">Filters apply here to: {escape(applies)}.</span>'
         "</form>"
     )
 

@@ -6,7 +6,6 @@ reading the file it opened (its inode lives until closed), the next one opens th
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -119,12 +118,3 @@ def open_publication(serving_dir: Path | None = None) -> Iterator[Publication]:
         yield Publication(con, path, mtime)
     finally:
         con.close()
-
-
-def file_stamp(serving_dir: Path | None = None) -> str | None:
-    """Identity of the serving file currently in place (inode and mtime), None without a publication."""
-    try:
-        stat = os.stat(serving_file(serving_dir))
-    except FileNotFoundError:
-        return None
-    return f"{stat.st_ino}-{stat.st_mtime_ns}"
