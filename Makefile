@@ -34,6 +34,11 @@ test-fast: setup ## Run the tests not marked slow
 dev: setup ## Start the Dagster UI (dagster dev) on http://127.0.0.1:3000
 	$(BIN)/dagster dev
 
+.PHONY: dashboard
+DASHBOARD_PORT ?= 8050
+dashboard: setup ## Serve the dashboard of the published answers on http://127.0.0.1:8050 (DASHBOARD_PORT)
+	$(BIN)/python -m dashboard --host 127.0.0.1 --port $(DASHBOARD_PORT)
+
 BENCH_SIZES ?= 10000,100000
 bench: setup ## Run the benchmarks (BENCH_SIZES=10000,100000,1000000 for the 1M row, about 20 min more)
 	$(BIN)/python -m benchmarks.bench --customers $(BENCH_SIZES) --days 730
