@@ -72,6 +72,7 @@ from great_expectations.data_context.types.resource_identifiers import (
 from great_expectations.execution_engine import sqlalchemy_execution_engine as _gx_sql_engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from expectations.data_docs import make_offline
 from expectations.suite import ERROR, ROW_COUNT_EXPECTATION, Suite
 
 log = logging.getLogger(__name__)
@@ -391,6 +392,8 @@ class GxRunner:
             # A set: GX tests each listed result for membership (`in`), which on a list compares the keys
             # one by one (1 s of to_tuple() under pyinstrument at 10k: 108 results against the 200 indexed).
             files.build_data_docs(resource_identifiers=set(keys), build_index=index)
+            if index:
+                make_offline(_index_path(files).parent)
         return _index_path(files)
 
 
@@ -416,6 +419,7 @@ def build_docs_index(gx_dir: Path, stored: list[ValidationResultIdentifier]) -> 
     files = docs_context(gx_dir)
     if stored:
         files.build_data_docs(resource_identifiers={stored[-1]}, build_index=True)
+        make_offline(_index_path(files).parent)
     return _index_path(files)
 
 
