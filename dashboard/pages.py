@@ -122,6 +122,22 @@ def note(text: str, kind: str = "note") -> str:
     return f'<p class="{kind}">{text}</p>'
 
 
+RATE_COLUMNS = ("defection_rate", "defection_rate_ci_lower", "defection_rate_ci_upper")
+
+
+def table_only(pub: Publication, mart: str, title: str, needed: tuple[str, ...]) -> Page | None:
+    """When `mart` lacks a column its chart needs: a page with the published table and what is missing."""
+    missing = [c for c in needed if c not in pub.columns(mart)]
+    if not missing:
+        return None
+    result = pub.query(f"select * from {mart}")
+    return Page(
+        title,
+        note(f"{mart} has no column {', '.join(missing)}: its chart cannot be drawn. The published table:")
+        + table(result.columns, result.rows, mart),
+    )
+
+
 def _filter_sql(pub: Publication, filters: Filters, alias: str = "d") -> tuple[str, list]:
     """A where clause on dim_customers for the filters (true when none)."""
     clauses, params = ["true"], []
@@ -185,6 +201,10 @@ def _matrix_from_dim_customers(pub: Publication, filters: Filters) -> dict[tuple
 
 def matrix_page(pub: Publication, filters: Filters) -> Page:
     pub.require(MATRIX)
+    if fallback := table_only(
+        pub, MATRIX, "Hidden-defector matrix", ("customers", "customers_defected", *RATE_COLUMNS)
+    ):
+        return fallback
     published = pub.query(f"select * from {MATRIX} order by 1 desc, 2 desc")
     rows = published.dicts()
     row_key, col_key = published.columns[0], published.columns[1]
@@ -294,6 +314,10 @@ def _count_column(columns: list[str]) -> str:
 
 def levels_page(pub: Publication, filters: Filters) -> Page:
     pub.require(LEVELS)
+    if fallback := table_only(
+        pub, LEVELS, "Defection rate by number of poor experiences", ("poor_experience_level", *RATE_COLUMNS)
+    ):
+        return fallback
     result = pub.query(f"select * from {LEVELS} order by poor_experience_level")
     rows = result.dicts()
     label_key = next((c for c in result.columns if c.endswith("_label")), result.columns[0])
@@ -341,6 +365,10 @@ def _silo_counts(pub: Publication, filters: Filters) -> dict[tuple[str, str], fl
 
 def silos_page(pub: Publication, filters: Filters) -> Page:
     pub.require(SILOS)
+    if fallback := table_only(
+        pub, SILOS, "Defections by silo", ("attribution_rule", "silo", "defections", "share_of_defections")
+    ):
+        return fallback
     result = pub.query(f"select * from {SILOS} order by attribution_rule, defections desc, silo")
     rows = result.dicts()
     notes = []
@@ -405,6 +433,10 @@ WATCHLIST_ROWS = 50
 
 def watchlist_page(pub: Publication, filters: Filters, limit: int = WATCHLIST_ROWS) -> Page:
     pub.require(WATCHLIST)
+    if fallback := table_only(
+        pub, WATCHLIST, "Silent-attrition watchlist", ("risk_rank", "customer_id", "risk_score")
+    ):
+        return fallback
     columns = pub.columns(WATCHLIST)
     where, params = _filter_sql(pub, filters) if filters.active and filters_available(pub) else ("true", [])
     join = "left join dim_customers as d on w.customer_id = d.customer_id" if where != "true" else ""
@@ -509,9 +541,8 @@ def _band_order(pub: Publication, columns: list[str], rows: list[dict]) -> list:
     """Bands in the order of a published sort key when the report has one, else of the lowest stickiness_score
     dim_customers gives each band, else alphabetical."""
     bands = list(dict.fromkeys(r["stickiness_band"] for r in rows))
-    sort_key = next(
-        (c for c in columns if c.startswith("stickiness_band") and ("sort" in c or "order" in c)), None
-    )
+    sort_keys = [c for c in columns if c != "stickiness_band" and "band" in c]
+    sort_key = next((c for c in sort_keys if any(word in c for word in ("sort", "order", "rank"))), None)
     if sort_key:
         rank = {r["stickiness_band"]: r[sort_key] for r in rows}
         return sorted(bands, key=lambda b: (rank[b] is None, rank[b]))
@@ -527,6 +558,10 @@ def _band_order(pub: Publication, columns: list[str], rows: list[dict]) -> list:
 
 def stickiness_page(pub: Publication, filters: Filters) -> Page:
     pub.require(STICKINESS)
+    if fallback := table_only(
+        pub, STICKINESS, "Defection by stickiness", ("had_poor_experience", "stickiness_band", *RATE_COLUMNS)
+    ):
+        return fallback
     result = pub.query(f"select * from {STICKINESS} order by had_poor_experience desc, stickiness_band")
     rows = result.dicts()
     count_key = _count_column(result.columns)
@@ -561,6 +596,13 @@ RETENTION = "rpt_cohort_retention"
 
 def retention_page(pub: Publication, filters: Filters) -> Page:
     pub.require(RETENTION)
+    if fallback := table_only(
+        pub,
+        RETENTION,
+        "Cohort retention",
+        ("cohort_month", "months_since_sign_up", "cohort_customers", "share_active"),
+    ):
+        return fallback
     where, params = (
         ("strftime(cohort_month, '%Y-%m') = ?", [filters.cohort]) if filters.cohort else ("true", [])
     )

@@ -102,19 +102,40 @@ class Publication:
 
 @contextmanager
 def open_publication(serving_dir: Path | None = None) -> Iterator[Publication]:
-    """The current publication, read-only; raises NoPublication when none exists yet."""
+    """The current publication, read-only; raises NoPublication when none exists yet.
+
+    The file is attached read-only to a new in-memory database rather than opened with duckdb.connect(path):
+    DuckDB keeps one instance per path in a process while any connection to it is open, so under steady
+    traffic every request would keep being given the instance of the replaced file and never see a new
+    publication. The attached catalog is named after the file's stem (`marts`), as for any reader.
+    """
     path = serving_file(serving_dir)
+    con = duckdb.connect(":memory:")
     try:
-        mtime = path.stat().st_mtime
-        con = duckdb.connect(str(path), read_only=True)
-    except (FileNotFoundError, duckdb.IOException) as error:
-        if not path.exists():
-            raise NoPublication(
-                f"No publication yet: {path} does not exist. Publish the marts first "
-                "(`make demo`, or `python -m orchestration.run`), then reload this page."
-            ) from error
-        raise
-    try:
-        yield Publication(con, path, mtime)
+        for _ in range(3):  # a swap between stat and attach: attach again, so the mtime is of this file
+            try:
+                before = path.stat()
+                con.execute(f"attach '{_literal(path)}' as {_quote(path.stem)} (read_only)")
+                con.execute(f"use {_quote(path.stem)}")
+            except (FileNotFoundError, duckdb.IOException) as error:
+                if not path.exists():
+                    raise NoPublication(
+                        f"No publication yet: {path} does not exist. Publish the marts first "
+                        "(`make demo`, or `python -m orchestration.run`), then reload this page."
+                    ) from error
+                raise
+            if path.stat().st_ino == before.st_ino:
+                break
+            con.execute("use memory")
+            con.execute(f"detach {_quote(path.stem)}")
+        yield Publication(con, path, before.st_mtime)
     finally:
         con.close()
+
+
+def _literal(path: Path) -> str:
+    return str(path).replace("'", "''")
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'

@@ -453,3 +453,47 @@ def test_recomputed_wilson_intervals_equal_the_published_ones(marts):
             row["defection_rate_ci_lower"],
             row["defection_rate_ci_upper"],
         )
+
+
+def test_a_reader_still_open_on_the_old_publication_does_not_hide_the_new_one(built_warehouse, tmp_path):
+    """A request that started before a swap finishes on the old file; the next request reads the new one,
+    even while the old one is still open in the same process."""
+    import shutil
+
+    from dashboard.serving import open_publication
+
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copy(built_warehouse, warehouse)
+    serving = tmp_path / "serving"
+    publish_marts(warehouse, serving)
+    count = "select count(*) from rpt_cohort_retention"
+    with open_publication(serving) as old:
+        (before,) = old.query(count).rows
+        with duckdb.connect(str(warehouse)) as con:
+            con.execute("delete from marts.rpt_cohort_retention where months_since_sign_up > 0")
+        publish_marts(warehouse, serving)
+        with open_publication(serving) as new:
+            (after,) = new.query(count).rows
+            assert after < before
+            assert old.query(count).rows == [before]
+            stamp, _ = new.published_at()
+            assert stamp == datetime.fromtimestamp((serving / "marts.duckdb").stat().st_mtime, UTC)
+
+
+def test_a_report_without_a_column_its_chart_needs_is_shown_as_a_table_with_the_reason(serving_dir, tmp_path):
+    import shutil
+
+    from dashboard.server import respond
+
+    copy = tmp_path / "serving"
+    copy.mkdir()
+    shutil.copy(serving_dir / "marts.duckdb", copy / "marts.duckdb")
+    with duckdb.connect(str(copy / "marts.duckdb")) as con:
+        con.execute("alter table rpt_defection_by_stickiness drop column defection_rate_ci_upper")
+        rows = con.execute("select count(*) from rpt_defection_by_stickiness").fetchone()[0]
+    status, html = respond("/stickiness", {}, copy)
+    dom = parse(html)
+    assert status == 200
+    assert "has no column defection_rate_ci_upper" in dom.one("main").text
+    assert not dom.find_all("svg")
+    assert len(dom.one("table", "rpt_defection_by_stickiness").one("tbody").find_all("tr")) == rows
