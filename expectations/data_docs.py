@@ -14,8 +14,8 @@ with an empty table, and the suite links point at pages GX never writes here (th
 - a link to a local file that does not exist loses its href (the text stays).
 
 Charts GX draws with Vega (none of this project's expectations has one) are not rendered offline. The
-rewrite is idempotent (a marker comment at the top of the page), and a scan reads only the start of the
-pages already rewritten. `python -m expectations.data_docs SITE_DIR` rewrites an existing site (e.g. one
+rewrite is idempotent (a marker comment at the top of the page), and a build rewrites only the index and
+the pages it rendered. `python -m expectations.data_docs SITE_DIR` rewrites an existing site (e.g. one
 built before this step existed); then open SITE_DIR/index.html in a browser.
 """
 
@@ -24,11 +24,14 @@ from __future__ import annotations
 import argparse
 import ast
 import html
+import logging
 import os
 import re
 from pathlib import Path
 
 # First line of a rewritten page (after the doctype), so a scan reads only the start of each file.
+log = logging.getLogger(__name__)
+
 MARKER = "<!-- data docs rewritten for offline reading by expectations/data_docs.py -->"
 STYLESHEET = Path("static") / "styles" / "offline.css"
 
@@ -86,11 +89,21 @@ thead th { background: #f0f0f4; }
 """
 
 
-def make_offline(site_dir: Path) -> list[Path]:
-    """Rewrite the pages of `site_dir` not rewritten yet for offline reading; returns the pages rewritten.
+def validation_page(site_dir: Path, key) -> Path:
+    """The page GX renders for a validation result (a ValidationResultIdentifier): its key's parts as folders,
+    the last part as the file name (GX's HtmlSiteStore layout)."""
+    *folders, name = key.to_tuple()
+    return site_dir.joinpath("validations", *folders, f"{name}.html")
 
-    A page still being written (no closing </html> yet) is left for the next call; a rewrite replaces the
-    page atomically, so a reader or a concurrent call sees the page before or after, never half of it.
+
+def make_offline(site_dir: Path, pages: list[Path] | None = None) -> list[Path]:
+    """Rewrite for offline reading the index and `pages` of `site_dir` (None: every page) that are not
+    rewritten yet; returns the pages rewritten.
+
+    A build passes the pages it rendered, so it does not scan the whole history; when one of them is not
+    where it is expected (GX changed its layout), every page is scanned instead. A page still being written
+    (no closing </html> yet) is left for the next call; a rewrite replaces the page atomically, so a reader
+    or a concurrent call sees the page before or after, never half of it.
     """
     if not site_dir.is_dir():
         return []
@@ -98,8 +111,12 @@ def make_offline(site_dir: Path) -> list[Path]:
     stylesheet.parent.mkdir(parents=True, exist_ok=True)
     if not stylesheet.exists() or stylesheet.read_text() != OFFLINE_CSS:
         stylesheet.write_text(OFFLINE_CSS)
+    candidates = None if pages is None else [site_dir / "index.html", *pages]
+    if candidates is not None and not all(page.exists() for page in candidates):
+        log.warning("data docs pages not where expected under %s: rewriting every page", site_dir)
+        candidates = None
     rewritten = []
-    for page in site_dir.rglob("*.html"):
+    for page in site_dir.rglob("*.html") if candidates is None else candidates:
         with page.open(encoding="utf-8") as start:
             if MARKER in start.read(len(MARKER) + 64):
                 continue

@@ -72,7 +72,7 @@ from great_expectations.data_context.types.resource_identifiers import (
 from great_expectations.execution_engine import sqlalchemy_execution_engine as _gx_sql_engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from expectations.data_docs import make_offline
+from expectations.data_docs import make_offline, validation_page
 from expectations.suite import ERROR, ROW_COUNT_EXPECTATION, Suite
 
 log = logging.getLogger(__name__)
@@ -393,7 +393,8 @@ class GxRunner:
             # one by one (1 s of to_tuple() under pyinstrument at 10k: 108 results against the 200 indexed).
             files.build_data_docs(resource_identifiers=set(keys), build_index=index)
             if index:
-                make_offline(_index_path(files).parent)
+                site = _index_path(files).parent
+                make_offline(site, [validation_page(site, key) for key in keys])
         return _index_path(files)
 
 
@@ -419,7 +420,8 @@ def build_docs_index(gx_dir: Path, stored: list[ValidationResultIdentifier]) -> 
     files = docs_context(gx_dir)
     if stored:
         files.build_data_docs(resource_identifiers={stored[-1]}, build_index=True)
-        make_offline(_index_path(files).parent)
+        site = _index_path(files).parent
+        make_offline(site, [validation_page(site, key) for key in stored])
     return _index_path(files)
 
 
