@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from support import run_dbt
 
 from dashboard.pages import MARTS
+
+pytestmark = pytest.mark.slow  # a full dbt parse
 
 
 def test_dbt_parses_the_dashboard_exposure_on_the_marts_it_reads(tmp_path):
