@@ -73,8 +73,9 @@
     from {{ prefix }}_event_times
 ),
 
+-- the running total at the last event time (not a fresh sum: the same digits whatever order rows come in)
 {{ prefix }}_at_horizon as (
-    select {{ groups }}, sum(incidence_increment) as incidence
+    select {{ groups }}, max(incidence_through) as incidence
     from {{ prefix }}_increments
     group by {{ groups }}
 ),

@@ -96,16 +96,23 @@ def hazard(rng, s, period: Period, cfg: SimulationConfig, sink: Sink, comp, bill
     s.reason[d] = np.where(vol_d & (stated >= 0) & (rng.random(len(d)) < 0.7), stated, s.reason[d])
 
 
-def _voluntary_cdf(pweek: np.ndarray, day0: int, at: np.ndarray) -> np.ndarray:
-    """P(voluntary defection before `at`) per customer: week w is drawn with probability pweek[:, w], then a
-    day of that week (uniform 0-6) and a second between 09:00 and 19:00 (uniform), as hazard() draws them."""
-    weeks = pweek.shape[1]
-    start = (day0 + 7 * np.arange(weeks)) * DAY  # start of each week
-    into = at[:, None] - start[None, :]  # seconds of `at` into each week
-    within = np.zeros_like(pweek)
+def _voluntary_cdf(survive: np.ndarray, hazard: np.ndarray, day0: int, at: np.ndarray) -> np.ndarray:
+    """P(voluntary defection before `at`) per customer, as hazard() draws it: week w with probability
+    survive[:, w] * hazard[:, w] (survive[:, w] = no defection in the weeks before w), then a day of that week
+    (uniform 0-6) and a second between 09:00 and 19:00 (uniform). Every week before the one holding `at`
+    counts whole, so only that week's share needs the within-week distribution."""
+    n, weeks = hazard.shape
+    week = np.clip((at // DAY - day0) // 7, -1, weeks)
+    rows = np.arange(n)
+    inside = (week >= 0) & (week < weeks)
+    w = np.clip(week, 0, weeks - 1)
+    into = at - (day0 + 7 * w) * DAY  # seconds of `at` into its week
+    within = np.zeros(n)
     for d in range(7):
         within += np.clip((into - d * DAY - 9 * HOUR) / (10 * HOUR), 0.0, 1.0) / 7
-    return (pweek * within).sum(axis=1)
+    before = 1 - survive[rows, np.clip(week, 0, weeks)]
+    this_week = np.where(inside, survive[rows, w] * hazard[rows, w] * within, 0.0)
+    return np.where(week < 0, 0.0, before + this_week)
 
 
 def level_probabilities(s, sink: Sink, period: Period, horizon_days: int) -> dict:
@@ -137,7 +144,6 @@ def level_probabilities(s, sink: Sink, period: Period, horizon_days: int) -> dic
     count = np.searchsorted(cust, np.arange(n), side="right") - first
     last = max(len(t) - 1, 0)
     survive = np.cumprod(np.hstack([np.ones((n, 1)), 1 - s.weekly_hazard]), axis=1)
-    pweek = survive[:, :-1] * s.weekly_hazard
     far = np.iinfo(np.int64).max
     ended = np.where(s.defected_at == NULL, far, s.defected_at)
     invol = np.where(s.invol_planned_at == NULL, far, s.invol_planned_at)
@@ -149,12 +155,14 @@ def level_probabilities(s, sink: Sink, period: Period, horizon_days: int) -> dic
         seen = s.signup if level == 0 else np.where(has, fin[item] if len(t) else 0, 0)
         window_end = reached + horizon
         if level < 3:
-            cut = np.where(count >= level + 1, fin_from[np.minimum(first + level, last)] if len(t) else far, far)
+            cut = np.where(
+                count >= level + 1, fin_from[np.minimum(first + level, last)] if len(t) else far, far
+            )
             window_end = np.minimum(window_end, cut)
         c = np.flatnonzero(has & (ended > seen))  # exported: still a customer when the evidence was complete
         a, b = seen[c], np.maximum(window_end[c], seen[c])
-        f_a = _voluntary_cdf(pweek[c], period.day0, a)
-        f_b = _voluntary_cdf(pweek[c], period.day0, b)
+        f_a = _voluntary_cdf(survive[c], s.weekly_hazard[c], period.day0, a)
+        f_b = _voluntary_cdf(survive[c], s.weekly_hazard[c], period.day0, b)
         voluntary = (f_b - f_a) / np.maximum(1 - f_a, 1e-12)
         planned = (invol[c] > a) & (invol[c] <= b)
         inside = reached[c] + horizon <= period.te

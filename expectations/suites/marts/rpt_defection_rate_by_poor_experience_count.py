@@ -1,4 +1,4 @@
-"""GX suite for marts.rpt_defection_rate_by_poor_experience_count: rates, intervals and follow-up consistent."""
+"""GX suite for marts.rpt_defection_rate_by_poor_experience_count: rates, intervals, follow-up consistent."""
 
 import great_expectations.expectations as gxe
 
@@ -6,8 +6,8 @@ from expectations.suite import ERROR, WARNING, Batch, Suite, SuiteContext
 
 
 def build(ctx: SuiteContext) -> Suite:
-    """Rates in [0, 1] inside their interval; every customer reached is in exactly one follow-up outcome; a rate
-    only where the status says estimated; rate rises from level 0 to 1."""
+    """Rates in [0, 1] inside their interval; every customer reached in exactly one follow-up outcome; a
+    rate only where the status says estimated; rate rises from level 0 to 1."""
     return Suite(
         name="rpt_defection_rate_by_poor_experience_count",
         layer="marts",
