@@ -58,10 +58,12 @@ def generate_company(
     config: SimulationConfig | None = None,
     progress: bool = True,
     chunk_size: int = 100_000,
+    horizon_days: int = 90,
 ) -> GenerationSummary:
     """Simulate `customers` customers over `days` export days and write exports plus answer key.
 
-    Same arguments -> byte-identical files. Memory is bounded by `chunk_size` customers.
+    Same arguments -> byte-identical files. Memory is bounded by `chunk_size` customers. `horizon_days` is the
+    window of the answer key's planted per-level defection probabilities (the dbt var defection_horizon_days).
     """
     if customers < 1 or days < 1 or chunk_size < 1:
         raise ValueError("customers, days and chunk_size must be positive")
@@ -136,6 +138,7 @@ def generate_company(
         for k, v in tidy.counts.items():
             untidy_counts[k] = untidy_counts.get(k, 0) + v
         totals["poor"] += _write_key(key, s, sink, cutoff, period, rules, comp, chunk_key, camp)
+        _write_level_probabilities(key, s, defection.level_probabilities(s, sink, period, horizon_days))
         totals["defections"] += sum(len(r["cust"]) for r in chunk_key["defections"])
         del s, sink, comp, bplan, inst, cr  # free the chunk before the next one is built
         gc.collect()
@@ -179,6 +182,7 @@ def generate_company(
         end_date=(start_date + timedelta(days=days - 1)).isoformat(),
         chunk_size=chunk_size,
         midpoint_date=(start_date + timedelta(days=days // 2)).isoformat(),
+        horizon_days=horizon_days,
         config=asdict(cfg),
         rows_per_table=summary.rows_per_table,
     )
@@ -221,6 +225,24 @@ def _out_of_range(rng, s, cfg: SimulationConfig, sink: Sink) -> None:
         responded_at=at,
         score=score,
         comment=None,
+    )
+
+
+def _write_level_probabilities(key: KeyWriter, s, levels: dict) -> None:
+    """poor_experience_levels.csv: per customer and level, the planted probability of defecting after it."""
+    order = np.lexsort((levels["level"], levels["cust"]))
+    probability = levels["probability"][order]
+    key.write(
+        "poor_experience_levels",
+        {
+            "customer_id": s.cid.take(pa.array(levels["cust"][order])),
+            "poor_experience_level": levels["level"][order].astype(str).astype(object),
+            "reached_at": utc_text(levels["reached"][order]),
+            "window_ends_at": utc_text(levels["window_end"][order]),
+            "planted_probability": np.array(
+                [None if np.isnan(x) else f"{x:.9f}" for x in probability], dtype=object
+            ),
+        },
     )
 
 

@@ -48,6 +48,8 @@ def hazard(rng, s, period: Period, cfg: SimulationConfig, sink: Sink, comp, bill
     alive = np.ones(n, dtype=bool)
     week = np.full(n, -1)
     bundle = s.nprod >= 2
+    # the hazard each customer faced each week, kept for the answer key (level_probabilities)
+    s.weekly_hazard = np.zeros((n, weeks), dtype=np.float64)
     for k in range(weeks):
         lo = max(k - RECENT_WEEKS, 0)
         recent = poor[:, k] - poor[:, lo]
@@ -62,6 +64,7 @@ def hazard(rng, s, period: Period, cfg: SimulationConfig, sink: Sink, comp, bill
         h = h * cfg.stickiness_damping**sticky
         h = np.where(well[:, k] - well[:, lo] > 0, h * cfg.handled_complaint_damping, h)
         h = np.where(bad[:, k] - bad[:, lo] > 0, h * cfg.unhandled_complaint_boost, h)
+        s.weekly_hazard[:, k] = np.where(k >= start_week, h, 0.0)
         hit = alive & (k >= start_week) & (rng.random(n) < h)
         week[hit] = k
         alive &= ~hit
@@ -71,6 +74,7 @@ def hazard(rng, s, period: Period, cfg: SimulationConfig, sink: Sink, comp, bill
     use_invol = (invol != NULL) & ((vol == NULL) | (invol < vol))
     s.defected_at = np.where(use_invol, invol, vol)
     s.invol = use_invol
+    s.invol_planned_at = invol
     # stated reason: the silo of the latest recent poor experience, else a generic one
     s.reason = np.where(use_invol, 6, rng.choice([0, 4, 5, 7], n, p=[0.35, 0.3, 0.2, 0.15]))
     d = np.flatnonzero(s.defected_at != NULL)
@@ -90,6 +94,84 @@ def hazard(rng, s, period: Period, cfg: SimulationConfig, sink: Sink, comp, bill
     stated = np.where(ok, silo_of_group[group[np.maximum(i, 0)]] if len(group) else -1, -1)
     vol_d = ~use_invol[d]
     s.reason[d] = np.where(vol_d & (stated >= 0) & (rng.random(len(d)) < 0.7), stated, s.reason[d])
+
+
+def _voluntary_cdf(survive: np.ndarray, hazard: np.ndarray, day0: int, at: np.ndarray) -> np.ndarray:
+    """P(voluntary defection before `at`) per customer, as hazard() draws it: week w with probability
+    survive[:, w] * hazard[:, w] (survive[:, w] = no defection in the weeks before w), then a day of that week
+    (uniform 0-6) and a second between 09:00 and 19:00 (uniform). Every week before the one holding `at`
+    counts whole, so only that week's share needs the within-week distribution."""
+    n, weeks = hazard.shape
+    week = np.clip((at // DAY - day0) // 7, -1, weeks)
+    rows = np.arange(n)
+    inside = (week >= 0) & (week < weeks)
+    w = np.clip(week, 0, weeks - 1)
+    into = at - (day0 + 7 * w) * DAY  # seconds of `at` into its week
+    within = np.zeros(n)
+    for d in range(7):
+        within += np.clip((into - d * DAY - 9 * HOUR) / (10 * HOUR), 0.0, 1.0) / 7
+    before = 1 - survive[rows, np.clip(week, 0, weeks)]
+    this_week = np.where(inside, survive[rows, w] * hazard[rows, w] * within, 0.0)
+    return np.where(week < 0, 0.0, before + this_week)
+
+
+def level_probabilities(s, sink: Sink, period: Period, horizon_days: int) -> dict:
+    """The planted probability of defecting within the horizon after exactly k poor experiences.
+
+    For each customer and level 0, 1, 2, 3+ reached in the first episode (level 0 at sign-up, level k at the
+    k-th planted poor experience exported), the exact probability, under the weekly hazard hazard() drew from
+    and the planned involuntary cancellation, of defecting within `horizon_days` of reaching the level and
+    before the next one, given the customer was still a customer when the level's evidence was complete.
+    A poor experience is exported only if its evidence is complete before the defection, so the next level
+    cuts the window at the later of its instant and its evidence's completion. Empty when the window does not
+    lie inside the simulated period (its hazard is not planted). From the simulation's own state only.
+    """
+    n, horizon = s.n, horizon_days * DAY
+    parts = [p for p in sink.poor]
+    cust = np.concatenate([p["cust"] for p in parts]) if parts else np.zeros(0, dtype=np.int64)
+    t = np.concatenate([p["t"] for p in parts]) if parts else np.zeros(0, dtype=np.int64)
+    fin = np.concatenate([p["finish"] for p in parts]) if parts else np.zeros(0, dtype=np.int64)
+    written = np.concatenate([p["written"] for p in parts]) if parts else np.zeros(0, dtype=np.int64)
+    keep = (written < period.te) & (t < period.te) & (t >= s.signup[cust])
+    cust, t, fin = cust[keep], t[keep], np.maximum(fin[keep], t[keep])
+    order = np.lexsort((t, cust))
+    cust, t, fin = cust[order], t[order], fin[order]
+    # earliest evidence completion from each item on, within its customer (a suffix minimum per customer)
+    big = np.int64(1) << 41
+    shifted = (fin - period.t0)[::-1] + cust[::-1] * big
+    fin_from = (np.minimum.accumulate(shifted) - cust[::-1] * big)[::-1] + period.t0
+    first = np.searchsorted(cust, np.arange(n))
+    count = np.searchsorted(cust, np.arange(n), side="right") - first
+    last = max(len(t) - 1, 0)
+    survive = np.cumprod(np.hstack([np.ones((n, 1)), 1 - s.weekly_hazard]), axis=1)
+    far = np.iinfo(np.int64).max
+    ended = np.where(s.defected_at == NULL, far, s.defected_at)
+    invol = np.where(s.invol_planned_at == NULL, far, s.invol_planned_at)
+    out = {"cust": [], "level": [], "reached": [], "window_end": [], "probability": []}
+    for level in range(4):
+        item = np.minimum(first + level - 1, last)
+        has = np.ones(n, dtype=bool) if level == 0 else count >= level
+        reached = s.signup if level == 0 else np.where(has, t[item] if len(t) else 0, 0)
+        seen = s.signup if level == 0 else np.where(has, fin[item] if len(t) else 0, 0)
+        window_end = reached + horizon
+        if level < 3:
+            cut = np.where(
+                count >= level + 1, fin_from[np.minimum(first + level, last)] if len(t) else far, far
+            )
+            window_end = np.minimum(window_end, cut)
+        c = np.flatnonzero(has & (ended > seen))  # exported: still a customer when the evidence was complete
+        a, b = seen[c], np.maximum(window_end[c], seen[c])
+        f_a = _voluntary_cdf(survive[c], s.weekly_hazard[c], period.day0, a)
+        f_b = _voluntary_cdf(survive[c], s.weekly_hazard[c], period.day0, b)
+        voluntary = (f_b - f_a) / np.maximum(1 - f_a, 1e-12)
+        planned = (invol[c] > a) & (invol[c] <= b)
+        inside = reached[c] + horizon <= period.te
+        out["cust"].append(c)
+        out["level"].append(np.full(len(c), level))
+        out["reached"].append(reached[c])
+        out["window_end"].append(window_end[c])
+        out["probability"].append(np.where(inside, np.where(planned, 1.0, voluntary), np.nan))
+    return {k: np.concatenate(v) for k, v in out.items()}
 
 
 def subscriptions(rng, s, period: Period, cfg: SimulationConfig, sink: Sink, plans: Plans, key: dict) -> None:

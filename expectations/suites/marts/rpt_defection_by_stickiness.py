@@ -6,7 +6,8 @@ from expectations.suite import ERROR, Batch, Suite, SuiteContext
 
 
 def build(ctx: SuiteContext) -> Suite:
-    """Rates in [0, 1] inside their interval, defected never above customers, bands low/medium/high."""
+    """Rates in [0, 1] inside their interval, defected never above customers, bands low/medium/high with their
+    sort key 1-3, a rate only where the status says estimated."""
     return Suite(
         name="rpt_defection_by_stickiness",
         layer="marts",
@@ -16,6 +17,10 @@ def build(ctx: SuiteContext) -> Suite:
                 sql="""
                     select
                         stickiness_band,
+                        stickiness_band_order,
+                        estimate_status,
+                        case when (estimate_status = 'estimated') = (defection_rate is not null) then 0 else 1
+                            end as rate_against_status,
                         customers,
                         customers_defected,
                         defection_rate,
@@ -35,6 +40,17 @@ def build(ctx: SuiteContext) -> Suite:
                     ),
                     gxe.ExpectColumnValuesToBeBetween(column="below_rate", min_value=-1e-9, severity=ERROR),
                     gxe.ExpectColumnValuesToBeBetween(column="above_rate", min_value=-1e-9, severity=ERROR),
+                    gxe.ExpectColumnValuesToBeInSet(
+                        column="stickiness_band_order", value_set=[1, 2, 3], severity=ERROR
+                    ),
+                    gxe.ExpectColumnValuesToBeInSet(
+                        column="estimate_status",
+                        value_set=["estimated", "insufficient_follow_up", "no_customers"],
+                        severity=ERROR,
+                    ),
+                    gxe.ExpectColumnValuesToBeBetween(
+                        column="rate_against_status", min_value=0, max_value=0, severity=ERROR
+                    ),
                 ],
             )
         ],

@@ -1,5 +1,6 @@
 -- One row per customer and poor-experience level (0, 1, 2, 3+) reached within the customer's FIRST episode,
--- with whether they defected after exactly that level (docs/definitions.md) and whether the level counts.
+-- with how the customer's follow-up of the level ended (docs/definitions.md): the rows a censoring-aware
+-- estimate (rpt_defection_rate_by_poor_experience_count) needs, whatever the length of the history.
 with
 
 customer_episodes as (
@@ -58,6 +59,8 @@ levels_assessed as (
         levels_with_next.reached_at,
         levels_with_next.next_level_reached_at,
         first_episodes.episode_ended_at as defected_at,
+        {{ dbt.dateadd('day', var('defection_horizon_days'), 'levels_with_next.reached_at') }} as horizon_at,
+        warehouse_as_of.as_of_at,
         coalesce(
             first_episodes.is_defection
             and first_episodes.episode_ended_at
@@ -65,13 +68,26 @@ levels_assessed as (
             and (levels_with_next.next_level_reached_at is null
                 or first_episodes.episode_ended_at < levels_with_next.next_level_reached_at),
             false
-        ) as is_defected_after_level,
-        cast({{ dbt.dateadd('day', var('defection_horizon_days'), 'levels_with_next.reached_at') }} as date)
-            <= warehouse_as_of.as_of_date as has_full_follow_up
+        ) as is_defected_after_level
     from levels_with_next
     inner join first_episodes
         on levels_with_next.customer_id = first_episodes.customer_id
     cross join warehouse_as_of
+),
+
+-- How each customer leaves the level's follow-up, first event wins: a defection inside the horizon, the next
+-- level inside the horizon (the competing event), the horizon itself under observation, or the end of the
+-- data (censored: still being followed, outcome unknown). Nobody is kept or dropped by their outcome.
+levels_exited as (
+    select
+        *,
+        case
+            when is_defected_after_level then 'defected'
+            when next_level_reached_at is not null and next_level_reached_at <= horizon_at then 'next_level'
+            when horizon_at <= as_of_at then 'horizon'
+            else 'censored'
+        end as follow_up_exit
+    from levels_assessed
 ),
 
 final as (
@@ -86,9 +102,17 @@ final as (
         next_level_reached_at,
         defected_at,
         is_defected_after_level,
-        has_full_follow_up,
-        has_full_follow_up or is_defected_after_level as is_counted
-    from levels_assessed
+        follow_up_exit,
+        case follow_up_exit
+            when 'defected' then defected_at
+            when 'next_level' then next_level_reached_at
+            when 'horizon' then horizon_at
+            else as_of_at
+        end as follow_up_ended_at,
+        follow_up_exit <> 'censored' as has_known_outcome,
+        -- depends only on when the level was reached, never on the outcome: what the report's status reads
+        horizon_at <= as_of_at as has_full_follow_up
+    from levels_exited
 )
 
 select * from final

@@ -1,6 +1,8 @@
--- Who stays anyway: within first episodes, the defection rate after the first poor experience (or after the
--- episode start for customers without one) by how sticky the customer was at that instant.
--- Same horizon and follow-up rule as rpt_defection_rate_by_poor_experience_count.
+-- Who stays anyway: within first episodes, the probability of defecting within defection_horizon_days of the
+-- first poor experience (any defection in the horizon) or of the episode start before any poor experience
+-- (the first poor experience is then the competing event), by how sticky the customer was at that instant.
+-- Censoring-aware like rpt_defection_rate_by_poor_experience_count (macros/marts/cumulative_incidence.sql):
+-- a customer still followed at the as-of date counts for as long as they were followed, never by outcome.
 with
 
 poor_experience_levels as (
@@ -24,6 +26,7 @@ reference_points as (
         poor_experience_levels.customer_id,
         poor_experience_levels.poor_experience_level >= 1 as had_poor_experience,
         poor_experience_levels.reached_at,
+        poor_experience_levels.next_level_reached_at,
         first_episodes.episode_started_at,
         first_episodes.is_defection,
         first_episodes.episode_ended_at
@@ -31,15 +34,14 @@ reference_points as (
     inner join customer_episodes as first_episodes
         on poor_experience_levels.customer_id = first_episodes.customer_id
         and first_episodes.episode_number = 1
-    -- level 1 for customers who had a poor experience, level 0 for those who never did
-    where poor_experience_levels.poor_experience_level = 1
-        or (poor_experience_levels.poor_experience_level = 0
-            and poor_experience_levels.next_level_reached_at is null)
+    -- every customer from the episode start (level 0) and, once they have one, from their first poor experience
+    where poor_experience_levels.poor_experience_level <= 1
 ),
 
 subscriptions_at_reference as (
     select
         reference_points.customer_id,
+        reference_points.had_poor_experience,
         count(distinct subscription_versions.product) as n_active_products,
         max(case when subscription_versions.contract_ends_on > cast(reference_points.reached_at as date)
             then 1 else 0 end) = 1 as has_minimum_term
@@ -49,7 +51,7 @@ subscriptions_at_reference as (
         and subscription_versions.is_current
         and subscription_versions.started_at <= reference_points.reached_at
         and {{ open_ended('subscription_versions.cancelled_at') }} > reference_points.reached_at
-    group by reference_points.customer_id
+    group by reference_points.customer_id, reference_points.had_poor_experience
 ),
 
 assessed as (
@@ -59,37 +61,91 @@ assessed as (
         {{ stickiness_band(stickiness_score('coalesce(subscriptions_at_reference.has_minimum_term, false)',
             'coalesce(subscriptions_at_reference.n_active_products, 0)',
             'reference_points.episode_started_at', 'reference_points.reached_at')) }} as stickiness_band,
-        coalesce(reference_points.is_defection
-            and reference_points.episode_ended_at
-                <= {{ dbt.dateadd('day', var('defection_horizon_days'), 'reference_points.reached_at') }},
-            false) as is_defected_within_horizon,
-        cast({{ dbt.dateadd('day', var('defection_horizon_days'), 'reference_points.reached_at') }} as date)
-            <= warehouse_as_of.as_of_date as has_full_follow_up
+        reference_points.reached_at,
+        {{ dbt.dateadd('day', var('defection_horizon_days'), 'reference_points.reached_at') }} as horizon_at,
+        -- before any poor experience, the first one ends the follow-up (it moves the customer to the other row)
+        case when not reference_points.had_poor_experience then reference_points.next_level_reached_at
+        end as competing_at,
+        case when reference_points.is_defection then reference_points.episode_ended_at end as defected_at,
+        warehouse_as_of.as_of_at
     from reference_points
     cross join warehouse_as_of
     left join subscriptions_at_reference
         on reference_points.customer_id = subscriptions_at_reference.customer_id
+        and reference_points.had_poor_experience = subscriptions_at_reference.had_poor_experience
 ),
 
-counts as (
+exits as (
+    select
+        *,
+        case
+            when defected_at <= horizon_at and (competing_at is null or defected_at < competing_at)
+                then 'defected'
+            when competing_at <= horizon_at then 'competing'
+            when horizon_at <= as_of_at then 'horizon'
+            else 'censored'
+        end as follow_up_exit
+    from assessed
+),
+
+follow_ups as (
     select
         had_poor_experience,
         stickiness_band,
-        count(*) as customers,
-        sum(case when is_defected_within_horizon then 1 else 0 end) as customers_defected
-    from assessed
-    where has_full_follow_up or is_defected_within_horizon
-    group by had_poor_experience, stickiness_band
+        follow_up_exit,
+        {{ dbt.datediff('reached_at', 'follow_up_ended_at', 'second') }} as follow_up_seconds,
+        horizon_at <= as_of_at as has_full_follow_up
+    from (
+        select
+            *,
+            case follow_up_exit
+                when 'defected' then defected_at
+                when 'competing' then competing_at
+                when 'horizon' then horizon_at
+                else as_of_at
+            end as follow_up_ended_at
+        from exits
+    ) as exits_timed
+),
+
+{{ cumulative_incidence_ctes('follow_ups', ['had_poor_experience', 'stickiness_band']) }},
+
+rows_expected as (
+    select flags.had_poor_experience, bands.stickiness_band, bands.stickiness_band_order
+    from (select false as had_poor_experience union all select true) as flags
+    cross join {{ stickiness_bands() }} as bands
 ),
 
 final as (
     select
-        had_poor_experience,
-        stickiness_band,
-        cast(customers as integer) as customers,
-        cast(customers_defected as integer) as customers_defected,
-        {{ defection_rate_columns('customers_defected', 'customers') }}
-    from counts
+        rows_expected.had_poor_experience,
+        rows_expected.stickiness_band,
+        cast(rows_expected.stickiness_band_order as integer) as stickiness_band_order,
+        cast(coalesce(cif_estimates.customers, 0) as integer) as customers,
+        cast(coalesce(cif_estimates.customers_defected, 0) as integer) as customers_defected,
+        cast(coalesce(cif_estimates.customers_censored, 0) as integer) as customers_censored,
+        cast(coalesce(cif_estimates.customers_with_full_follow_up, 0) as integer) as customers_with_full_follow_up,
+        case
+            when coalesce(cif_estimates.customers, 0) = 0 then 'no_customers'
+            when cif_estimates.customers_with_full_follow_up < {{ var('min_customers_with_full_follow_up') }}
+                then 'insufficient_follow_up'
+            else 'estimated'
+        end as estimate_status,
+        case when cif_estimates.customers_with_full_follow_up >= {{ var('min_customers_with_full_follow_up') }}
+            then cast(cif_estimates.incidence as double)
+        end as defection_rate,
+        case when cif_estimates.customers_with_full_follow_up >= {{ var('min_customers_with_full_follow_up') }}
+            then round({{ cumulative_incidence_interval_lower('cif_estimates.incidence',
+                'cif_estimates.incidence_variance', 'cif_estimates.customers_at_risk_at_horizon') }}, 6)
+        end as defection_rate_ci_lower,
+        case when cif_estimates.customers_with_full_follow_up >= {{ var('min_customers_with_full_follow_up') }}
+            then round({{ cumulative_incidence_interval_upper('cif_estimates.incidence',
+                'cif_estimates.incidence_variance', 'cif_estimates.customers_at_risk_at_horizon') }}, 6)
+        end as defection_rate_ci_upper
+    from rows_expected
+    left join cif_estimates
+        on rows_expected.had_poor_experience = cif_estimates.had_poor_experience
+        and rows_expected.stickiness_band = cif_estimates.stickiness_band
 )
 
 select * from final

@@ -1,4 +1,5 @@
--- Defections per silo under each attribution rule, with the customers' own stated silo beside them.
+-- Defections per silo under each attribution rule, with the customers' own stated silo beside them. Every
+-- silo the rules and the cancel reasons know appears under every rule, with 0 when nothing went to it.
 with
 
 attribution as (
@@ -7,6 +8,21 @@ attribution as (
 
 defections as (
     select * from {{ ref('fct_defections') }}
+),
+
+poor_experience_rules as (
+    select * from {{ ref('poor_experience_rules') }}
+),
+
+cancel_reasons as (
+    select * from {{ ref('cancel_reasons') }}
+),
+
+attribution_rules as (
+    select 'last_touch' as attribution_rule
+    union all select 'first_touch'
+    union all select 'even'
+    union all select 'stated'
 ),
 
 by_rule as (
@@ -29,6 +45,33 @@ by_rule as (
     group by stated_silo
 ),
 
+silos as (
+    select silo from poor_experience_rules
+    union
+    select stated_silo as silo from cancel_reasons
+    union
+    select 'none' as silo
+    union
+    select silo from by_rule
+),
+
+rows_expected as (
+    select attribution_rules.attribution_rule, silos.silo
+    from attribution_rules
+    cross join silos
+),
+
+by_rule_complete as (
+    select
+        rows_expected.attribution_rule,
+        rows_expected.silo,
+        coalesce(by_rule.defections, 0) as defections
+    from rows_expected
+    left join by_rule
+        on rows_expected.attribution_rule = by_rule.attribution_rule
+        and rows_expected.silo is not distinct from by_rule.silo
+),
+
 -- Even weights are fractions; their sums are rounded so that the figure does not depend on the order in
 -- which the database happens to add them up.
 final as (
@@ -36,8 +79,9 @@ final as (
         attribution_rule,
         silo,
         round(defections, 6) as defections,
-        round(defections / sum(defections) over (partition by attribution_rule), 6) as share_of_defections
-    from by_rule
+        round(defections / nullif(sum(defections) over (partition by attribution_rule), 0), 6)
+            as share_of_defections
+    from by_rule_complete
 )
 
 select * from final

@@ -1,5 +1,7 @@
 -- Active customers with poor experiences in the last risk_window_days and no complaint in that window,
--- scored by the empirical defection rate of their level, damped by how hard it is for them to leave.
+-- scored by the estimated defection rate of their level, damped by how hard it is for them to leave. A level
+-- whose rate the history cannot estimate yet (insufficient follow-up) borrows the highest rate estimated for a
+-- lower level, and says so: more poor experiences are not taken to make a customer safer.
 with
 
 customer_episodes as (
@@ -71,17 +73,34 @@ candidates as (
     where recent_complainers.customer_id is null
 ),
 
+level_rates_usable as (
+    select
+        poor_experience_level,
+        poor_experience_level_label,
+        defection_rate,
+        max(defection_rate) over (
+            order by poor_experience_level rows between unbounded preceding and 1 preceding
+        ) as lower_level_rate
+    from level_rates
+),
+
 scored as (
     select
         candidates.*,
-        level_rates.poor_experience_level_label,
-        coalesce(level_rates.defection_rate, 0) as level_defection_rate,
-        coalesce(level_rates.defection_rate, 0)
+        level_rates_usable.poor_experience_level_label,
+        case
+            when level_rates_usable.defection_rate is not null then 'estimated'
+            when level_rates_usable.lower_level_rate is not null then 'from_lower_level'
+            else 'none'
+        end as level_rate_status,
+        coalesce(level_rates_usable.defection_rate, level_rates_usable.lower_level_rate, 0)
+            as level_defection_rate,
+        coalesce(level_rates_usable.defection_rate, level_rates_usable.lower_level_rate, 0)
             * greatest(1 - {{ var('stickiness_damping_per_point') }} * candidates.stickiness_score, 0)
             as risk_score
     from candidates
-    left join level_rates
-        on candidates.poor_experience_level = level_rates.poor_experience_level
+    left join level_rates_usable
+        on candidates.poor_experience_level = level_rates_usable.poor_experience_level
 ),
 
 final as (
@@ -92,12 +111,15 @@ final as (
         ) as integer) as risk_rank,
         customer_id,
         cast(n_recent_poor_experiences as integer) as n_recent_poor_experiences,
+        cast(poor_experience_level as integer) as poor_experience_level,
         poor_experience_level_label,
         last_poor_experience_at,
         recent_silos,
         cast(stickiness_score as integer) as stickiness_score,
         stickiness_band,
+        cast({{ stickiness_band_order('stickiness_band') }} as integer) as stickiness_band_order,
         cast(level_defection_rate as double) as level_defection_rate,
+        level_rate_status,
         cast(risk_score as double) as risk_score,
         risk_score >= {{ var('risk_score_threshold') }} as is_above_threshold,
         warehouse_as_of.as_of_date
