@@ -143,7 +143,7 @@ class ContractError(Exception):
     def __init__(self, refused: list[RefusedFile], results: list[FileLoadResult] | None = None):
         self.refused = list(refused)
         self.results = list(results or [])
-        lines = [f"{len(self.refused)} export file(s) refused, nothing loaded from them:"]
+        lines = [f"{len(self.refused)} export file(s) or folder(s) refused, nothing loaded from them:"]
         lines += [f"  {r.source_file}: {r.reason}" for r in self.refused]
         super().__init__("\n".join(lines))
 
@@ -166,21 +166,68 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def available_export_dates(exports_dir: str | Path) -> list[date]:
-    """Export day folders under `exports_dir` (named YYYY-MM-DD), sorted; other entries are ignored."""
-    root = Path(exports_dir)
-    if not root.is_dir():
-        return []
-    fmt = load_contract().export_date_format
-    dates = []
-    for entry in root.iterdir():
-        if not entry.is_dir():
-            continue
+def _reads_as_day(name: str) -> date | None:
+    """The date a folder name spells, in the contract's format or a near variant (no zero padding, no
+    separators), or None when it is no date at all."""
+    for fmt in (load_contract().export_date_format, "%Y%m%d"):
         try:
-            dates.append(datetime.strptime(entry.name, fmt).date())
+            return datetime.strptime(name, fmt).date()
         except ValueError:
             continue
-    return sorted(dates)
+    return None
+
+
+def _day_folders(exports_dir: Path) -> tuple[dict[date, str], list[tuple[str, date]]]:
+    """Day folders under `exports_dir`: {date: folder name} of the folders named exactly in the contract's
+    format, and (name, date) of the folders whose name reads as a date in another spelling."""
+    canonical: dict[date, str] = {}
+    misnamed: list[tuple[str, date]] = []
+    if not exports_dir.is_dir():
+        return canonical, misnamed
+    fmt = load_contract().export_date_format
+    for entry in sorted(exports_dir.iterdir()):
+        if entry.name.startswith(".") or not entry.is_dir():
+            continue
+        day = _reads_as_day(entry.name)
+        if day is None:
+            continue
+        if entry.name == day.strftime(fmt):
+            canonical[day] = entry.name
+        else:
+            misnamed.append((entry.name, day))
+    return canonical, misnamed
+
+
+def available_export_dates(exports_dir: str | Path) -> list[date]:
+    """Export days under `exports_dir`, sorted: folders named exactly YYYY-MM-DD (the contract's format).
+
+    A folder whose name reads as a date in another spelling (`2024-6-28`, `20240628`) is no export day: the
+    load refuses it with an error naming it (see misnamed_day_folders). Other entries are ignored.
+    """
+    return sorted(_day_folders(Path(exports_dir))[0])
+
+
+def misnamed_day_folders(exports_dir: str | Path, days: Iterable[date] | None = None) -> list[RefusedFile]:
+    """Folders whose name reads as a date but not in the contract's YYYY-MM-DD spelling (only those reading
+    as one of `days` when given), each with the reason it is not loaded, naming the folder of the same day
+    when there is one."""
+    canonical, misnamed = _day_folders(Path(exports_dir))
+    if days is not None:
+        wanted = set(days)
+        misnamed = [(name, day) for name, day in misnamed if day in wanted]
+    fmt = load_contract().export_date_format
+    refused = []
+    for name, day in misnamed:
+        expected = day.strftime(fmt)
+        if day in canonical:
+            reason = (
+                f"folder name is not YYYY-MM-DD and reads as the same day as folder '{expected}': "
+                f"'{name}' was not loaded ('{expected}' was); merge or remove it"
+            )
+        else:
+            reason = f"folder name is not YYYY-MM-DD: not loaded; rename it to '{expected}'"
+        refused.append(RefusedFile(f"{name}/", reason))
+    return refused
 
 
 class RawSchemaError(Exception):
@@ -792,13 +839,31 @@ def _as_date(value: date | str) -> date:
     return datetime.strptime(value, load_contract().export_date_format).date()
 
 
-def _check_day_folders(exports_dir: Path, days: list[date]) -> None:
+class ExportsNotFound(FileNotFoundError):
+    """The exports folder, or a requested day folder in it, does not exist."""
+
+
+def _check_exports(exports_dir: Path, days: list[date], every_day: bool) -> None:
+    """Refuse to load from an exports folder that is missing or holds no export day, or when a requested
+    day has no folder (naming a misnamed folder that reads as that day)."""
+    if not exports_dir.is_dir():
+        raise ExportsNotFound(f"exports folder {exports_dir} does not exist (or is not a folder)")
+    if every_day and not days:
+        misnamed = misnamed_day_folders(exports_dir)
+        if not misnamed:
+            raise ExportsNotFound(f"no export day folder (named YYYY-MM-DD) under {exports_dir}")
+        return  # the misnamed folders are reported as refusals, which names each of them
     fmt = load_contract().export_date_format
     missing = [day for day in days if not (exports_dir / day.strftime(fmt)).is_dir()]
     if missing:
-        raise FileNotFoundError(
-            f"no export folder for {', '.join(d.isoformat() for d in missing)} under {exports_dir}"
-        )
+        misnamed = {day: name for name, day in _day_folders(exports_dir)[1]}
+        hints = [
+            f"{d.isoformat()} (folder '{misnamed[d]}' reads as that day: rename it to '{d.strftime(fmt)}')"
+            if d in misnamed
+            else d.isoformat()
+            for d in missing
+        ]
+        raise ExportsNotFound(f"no export folder for {', '.join(hints)} under {exports_dir}")
 
 
 def load_export_day(
@@ -811,8 +876,9 @@ def load_export_day(
     """
     exports_dir = Path(exports_dir)
     days = [_as_date(export_date)]
-    _check_day_folders(exports_dir, days)
+    _check_exports(exports_dir, days, every_day=False)
     results, refused = _load_days(con, exports_dir, days)
+    refused = misnamed_day_folders(exports_dir, days) + refused
     if refused:
         raise ContractError(refused, results)
     return results
@@ -843,13 +909,16 @@ def load_exports(
         days = available_export_dates(exports_dir)
     else:
         days = sorted({_as_date(d) for d in export_dates})
-    _check_day_folders(exports_dir, days)
+    _check_exports(exports_dir, days, every_day=export_dates is None)
     con, owned = _connect(warehouse)
     try:
         results, refused = _load_days(con, exports_dir, days)
     finally:
         if owned:
             con.close()
+    # A misnamed day folder is never loaded and never ignored silently: it is reported with the refusals,
+    # every one of them when every day was asked for, else those that read as one of the requested days.
+    refused = misnamed_day_folders(exports_dir, None if export_dates is None else days) + refused
     if refused:
         raise ContractError(refused, results)
     return results
