@@ -39,6 +39,7 @@ import argparse
 import codecs
 import csv
 import hashlib
+import re
 import sys
 import uuid
 from collections.abc import Iterable, Iterator
@@ -62,6 +63,10 @@ BATCH_BYTES = 128 * 1024 * 1024
 # commits of 0.4 to 3.1 s, 22 s of an 85 s load). Every few batches is enough: 71 s, peak RSS 1.49 GB
 # against 1.21 GB. Commits stay as durable: the WAL is on disk at each commit; a checkpoint only moves it.
 CHECKPOINT_THRESHOLD = "256MiB"
+# A header is a line of column names: a first line longer than this is refused without being parsed.
+MAX_HEADER_BYTES = 64 * 1024
+# What a header name must look like to be quoted back in a refusal (see _shown_column).
+_COLUMN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_ .-]{0,63}")
 
 # A field is a quoted value (doubled quotes inside) or an unquoted run without comma or quote. Every field is
 # matched together with the comma in front of it (a comma is prepended to the record), so no match is empty.
@@ -156,6 +161,7 @@ class _Refusal(Exception):
 class _Header:
     positions: dict[str, int] = field(default_factory=dict)  # contract column -> 1-based field position
     width: int = 0
+    absent: tuple[str, ...] = ()  # contract columns the header does not carry (optional ones)
 
 
 def _ident(name: str) -> str:
@@ -296,27 +302,61 @@ def _fingerprint(path: Path) -> tuple[str, str | None]:
     return digest.hexdigest(), problem
 
 
+def _first_line(path: Path) -> bytes:
+    """The file's first line without its line ending, read no further than MAX_HEADER_BYTES. Raises _Refusal
+    for a line that ends with a bare carriage return (CR-only line endings) or is too long to be a header."""
+    with open(path, "rb") as handle:
+        head = handle.read(MAX_HEADER_BYTES + 2)
+    line, newline, _ = head.partition(b"\n")
+    if b"\r" in line.rstrip(b"\r"):
+        raise _Refusal(
+            "unreadable header: lines end with a bare carriage return (CR-only line endings); "
+            "deliver the file with LF or CRLF line endings"
+        )
+    line = line.rstrip(b"\r")
+    if len(line) > MAX_HEADER_BYTES:
+        raise _Refusal(
+            f"unreadable header: the first line is longer than {MAX_HEADER_BYTES} bytes"
+            + ("" if newline else " and has no line ending")
+            + ", not a header of column names"
+        )
+    return line
+
+
+def _shown_column(name: str, position: int) -> str:
+    """A header name as it may appear in a message: only names shaped like column names are echoed, so a
+    refusal never copies other content of a file (a link or a copy of an unrelated file) into the audit."""
+    if _COLUMN_NAME.fullmatch(name):
+        return f"'{name}'"
+    return f"at position {position} ({len(name)} characters, not shown: not shaped like a column name)"
+
+
 def _read_header(path: Path, table: TableSpec) -> _Header | None:
     """Map the file's header onto contract columns; None for a 0-byte file. Raises _Refusal on a break."""
-    with open(path, "rb") as handle:
-        first = handle.readline()
-    if not first:
+    first = _first_line(path)
+    if not first and path.stat().st_size == 0:
         return None
     try:
-        text = first.decode("utf-8-sig").rstrip("\r\n")
+        text = first.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise _Refusal(f"unreadable header: not UTF-8 ({exc.reason} at byte {exc.start})") from exc
     if text.count('"') % 2:
         raise _Refusal("unreadable header: unbalanced quote in the first line")
-    names = [name.strip() for name in next(csv.reader([text]))] if text else []
-    if not names or any(not name for name in names):
-        raise _Refusal(f"unreadable header: empty column name in {text!r}")
+    try:
+        names = [name.strip() for name in next(csv.reader([text]))] if text else []
+    except csv.Error as exc:
+        raise _Refusal(f"unreadable header: {exc}") from exc
+    empty = [position for position, name in enumerate(names, start=1) if not name]
+    if not names or empty:
+        where = f" at position {', '.join(map(str, empty))}" if empty else ""
+        raise _Refusal(f"unreadable header: empty column name{where}")
     aliases = table.header_aliases()
     header = _Header(width=len(names))
     for position, name in enumerate(names, start=1):
         if name not in aliases:
             raise _Refusal(
-                f"unknown column '{name}' (not in the contract of {table.name} and not a known rename)"
+                f"unknown column {_shown_column(name, position)} "
+                f"(not in the contract of {table.name} and not a known rename)"
             )
         target = aliases[name]
         if target in header.positions:
@@ -325,10 +365,11 @@ def _read_header(path: Path, table: TableSpec) -> _Header | None:
     missing = [c.name for c in table.columns if c.required and c.name not in header.positions]
     if missing:
         raise _Refusal("missing required column(s): " + ", ".join(f"'{m}'" for m in missing))
+    header.absent = tuple(c.name for c in table.columns if c.name not in header.positions)
     return header
 
 
-def _stage_records(con: duckdb.DuckDBPyConnection, paths: list[str]) -> None:
+def _stage_records(con: duckdb.DuckDBPyConnection, paths: list[str], width: int) -> None:
     """Temp view _records(filename, line_number, raw_line, is_simple): one row per CSV record after each
     header; is_simple tells whether the record matches _SIMPLE_RECORD."""
     con.execute(
@@ -694,17 +735,27 @@ def _inspect(exports_dir: Path, export_date: date, path: Path, delivered: dict) 
     contract = load_contract()
     source_file = path.relative_to(exports_dir).as_posix()
     table_name = path.name.removesuffix(FILE_SUFFIX)
+    _refuse_outside(exports_dir, path)
     if not path.name.endswith(FILE_SUFFIX) or table_name not in contract.tables:
         raise _Refusal(f"unknown table file '{path.name}' (the contract has no table '{table_name}')")
     table = contract.tables[table_name]
-    sha, encoding_problem = _fingerprint(path)
-    previous = delivered.get((table_name, export_date))
-    if previous and previous[0] == sha:
-        return FileLoadResult(table_name, export_date, source_file, *previous[1:], "unchanged", sha)
-    header = _read_header(path, table)
+    try:
+        sha, encoding_problem = _fingerprint(path)
+        previous = delivered.get((table_name, export_date))
+        if previous and previous[0] == sha:
+            return FileLoadResult(table_name, export_date, source_file, *previous[1:], "unchanged", sha)
+        header = _read_header(path, table)
+    except OSError as exc:
+        raise _Refusal(f"unreadable file: {exc.strerror or type(exc).__name__}") from exc
     if encoding_problem:
         raise _Refusal(f"unreadable file: {encoding_problem}")
     return _Pending(path, source_file, export_date, table, header, sha, previous)
+
+
+def _refuse_outside(exports_dir: Path, path: Path) -> None:
+    """Raise _Refusal for a symbolic link that leads out of the exports folder (its target is never read)."""
+    if path.is_symlink() and not path.resolve().is_relative_to(exports_dir.resolve()):
+        raise _Refusal("symbolic link to a file outside the exports folder: not read")
 
 
 def _record_refusal(
@@ -712,14 +763,22 @@ def _record_refusal(
 ) -> None:
     """A 'refused' audit row, so refusals are queryable; replaces an earlier refusal of the same file."""
     source_file = path.relative_to(exports_dir).as_posix()
-    sha, _ = _fingerprint(path)
+    try:
+        _refuse_outside(exports_dir, path)
+        sha, _ = _fingerprint(path)
+    except (_Refusal, OSError):
+        # Not read: a link out of the exports folder, or a file that cannot be opened. The refusal is keyed
+        # by the file's name instead of its content.
+        sha = "unread:" + hashlib.sha256(source_file.encode()).hexdigest()
     con.execute("begin transaction")
     con.execute(
         f"delete from {SCHEMA}.load_audit where status = 'refused' and source_file = ? and file_sha256 = ?",
         [source_file, sha],
     )
     con.execute(
-        f"insert into {SCHEMA}.load_audit values (?, ?, ?, ?, ?, null, 0, 0, 'refused', ?, ?)",
+        f"insert into {SCHEMA}.load_audit (load_id, table_name, export_date, source_file, file_sha256, "
+        "rows_delivered, rows_loaded, rows_quarantined, status, loaded_at, message) "
+        "values (?, ?, ?, ?, ?, null, 0, 0, 'refused', ?, ?)",
         [
             str(uuid.uuid4()),
             path.name.removesuffix(FILE_SUFFIX),
@@ -733,11 +792,35 @@ def _record_refusal(
     con.execute("commit")
 
 
-def _write_batch(con: duckdb.DuckDBPyConnection, batch: list[_Pending]) -> list[FileLoadResult]:
+def _stage_group(con: duckdb.DuckDBPyConnection, staged_table: str, members: list[_Pending]) -> None:
+    """Parse and check one group of files sharing a table and header layout into `staged_table`, and set
+    each member's staged counts."""
+    _stage_records(con, [str(p.path) for p in members], members[0].header.width)
+    _stage_checked(con, staged_table, members[0].table, members[0].header)
+    counts = con.execute(
+        f"select filename, count(*), count(*) filter (where reason is not null) from {staged_table} "
+        "group by filename"
+    ).fetchall()
+    by_file = {row[0]: (row[1], row[2]) for row in counts}
+    # Records are matched back to files by name; a name DuckDB spelled differently would leave a file
+    # looking empty, so refuse to go on rather than under-count silently.
+    unmatched = set(by_file) - {str(p.path) for p in members}
+    if unmatched:
+        raise RuntimeError(f"records staged for files not in the batch: {sorted(unmatched)}")
+    for pending in members:
+        pending.staged_counts = by_file.get(str(pending.path), (0, 0))
+
+
+def _write_batch(
+    con: duckdb.DuckDBPyConnection, batch: list[_Pending]
+) -> tuple[list[FileLoadResult], list[tuple[_Pending, str]]]:
     """Parse and check the batch's files, grouped by table and header (one query per group), then write
-    the whole batch (whole days) in one transaction, in day order."""
+    the whole batch (whole days) in one transaction, in day order.
+
+    A group whose parsing fails in DuckDB is parsed again file by file, so that one file DuckDB cannot read
+    is refused (returned with its reason) and the others still load."""
     if not batch:
-        return []
+        return [], []
     groups: dict[tuple, list[_Pending]] = {}
     for pending in batch:
         if pending.header is not None:
@@ -748,25 +831,30 @@ def _write_batch(con: duckdb.DuckDBPyConnection, batch: list[_Pending]) -> list[
             )
             groups.setdefault(layout, []).append(pending)
     staged: dict[str, str] = {}
+    failed: list[tuple[_Pending, str]] = []
     try:
-        for number, members in enumerate(groups.values()):
-            staged_table = f"_checked_{number}"
+        for members in groups.values():
+            staged_table = f"_checked_{len(staged)}"
+            try:
+                _stage_group(con, staged_table, members)
+            except duckdb.Error:
+                con.execute(f"drop table if exists {staged_table}")
+                if len(members) == 1:
+                    failed.append((members[0], "could not be parsed (the database engine rejected it)"))
+                    continue
+                for member in members:
+                    single = f"_checked_{len(staged)}"
+                    try:
+                        _stage_group(con, single, [member])
+                    except duckdb.Error:
+                        con.execute(f"drop table if exists {single}")
+                        failed.append((member, "could not be parsed (the database engine rejected it)"))
+                        continue
+                    staged[single] = member.table.name
+                continue
             staged[staged_table] = members[0].table.name
-            _stage_records(con, [str(p.path) for p in members])
-            _stage_checked(con, staged_table, members[0].table, members[0].header)
-            counts = con.execute(
-                f"select filename, count(*), count(*) filter (where reason is not null) from {staged_table} "
-                "group by filename"
-            ).fetchall()
-            by_file = {row[0]: (row[1], row[2]) for row in counts}
-            # Records are matched back to files by name; a name DuckDB spelled differently would leave a
-            # file looking empty, so refuse to go on rather than under-count silently.
-            unmatched = set(by_file) - {str(p.path) for p in members}
-            if unmatched:
-                raise RuntimeError(f"records staged for files not in the batch: {sorted(unmatched)}")
-            for pending in members:
-                pending.staged_counts = by_file.get(str(pending.path), (0, 0))
-        return _commit_batch(con, batch, staged)
+        written = [p for p in batch if all(p is not f for f, _ in failed)]
+        return (_commit_batch(con, written, staged) if written else []), failed
     finally:
         for staged_table in staged:
             con.execute(f"drop table if exists {staged_table}")
@@ -808,9 +896,18 @@ def _load_days(
         batch_bytes = 0
         for day in days:
             day_dir = exports_dir / day.strftime(fmt)
+            if not day_dir.resolve().is_relative_to(exports_dir.resolve()):
+                refused.append(
+                    RefusedFile(
+                        f"{day_dir.name}/", "symbolic link to a folder outside the exports folder: not read"
+                    )
+                )
+                continue
             # Hidden files (editor or sync leftovers) are not deliveries; subfolders are not part of the
             # layout.
-            files = sorted(p for p in day_dir.iterdir() if p.is_file() and not p.name.startswith("."))
+            files = sorted(
+                p for p in day_dir.iterdir() if (p.is_file() or p.is_symlink()) and not p.name.startswith(".")
+            )
             for path in files:
                 try:
                     outcome = _inspect(exports_dir, day, path, delivered)
@@ -825,10 +922,21 @@ def _load_days(
                 batch_bytes += path.stat().st_size
             # Batches hold whole days, so a day is always written (or rolled back) as a whole.
             if batch_bytes >= BATCH_BYTES:
-                results += _write_batch(con, batch)
+                results += _write_and_refuse(con, exports_dir, batch, refused)
                 batch, batch_bytes = [], 0
-        results += _write_batch(con, batch)
+        results += _write_and_refuse(con, exports_dir, batch, refused)
         return results, refused
+
+
+def _write_and_refuse(
+    con: duckdb.DuckDBPyConnection, exports_dir: Path, batch: list[_Pending], refused: list[RefusedFile]
+) -> list[FileLoadResult]:
+    """Write a batch; record each file it could not parse as refused (audit row and `refused`)."""
+    results, failed = _write_batch(con, batch)
+    for pending, reason in failed:
+        _record_refusal(con, exports_dir, pending.export_date, pending.path, reason)
+        refused.append(RefusedFile(pending.source_file, reason))
+    return results
 
 
 def _as_date(value: date | str) -> date:

@@ -129,3 +129,129 @@ def test_a_missing_exports_folder_or_one_without_day_folders_exits_non_zero(tmp_
     with pytest.raises(loader.ExportsNotFound):
         load_exports(warehouse, empty)
     assert not warehouse.exists()  # nothing was opened or created
+
+
+# ----------------------------------------------------------------- files the loader cannot read as CSV
+
+
+def _refusals(warehouse: Path) -> dict[str, str]:
+    return dict(query(warehouse, "select source_file, message from raw.load_audit where status = 'refused'"))
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (
+            (CONTACTS_HEADER + "\rC1,K1,U1,PHONE,2024-06-28T09:00:00Z,4\r").encode(),
+            "CR-only line endings",
+        ),
+        ((CONTACTS_HEADER + ',"' + "x" * 140_000 + '"\nC1\n').encode(), "longer than 65536 bytes"),
+        (b"7" * 50_000_000, "longer than 65536 bytes and has no line ending"),
+    ],
+    ids=["cr-only", "header-field-over-128kib", "50mb-line-without-newline"],
+)
+def test_a_file_that_is_no_csv_is_refused_by_name_and_the_rest_of_the_run_loads(
+    exports, warehouse, data, reason
+):
+    write(exports, "2024-06-28", "crm__contacts", data)
+    write(exports, "2024-06-28", "survey__surveys", surveys(2))
+    write(exports, "2024-06-29", "survey__surveys", surveys(3, start=10))
+
+    with pytest.raises(ContractError) as raised:
+        load_exports(warehouse, exports)
+
+    [refusal] = raised.value.refused
+    assert refusal.source_file == "2024-06-28/crm__contacts.csv" and reason in refusal.reason
+    assert reason in _refusals(warehouse)["2024-06-28/crm__contacts.csv"]
+    assert query(warehouse, "select count(*) from raw.survey__surveys") == [(5,)]
+    assert query(warehouse, "select count(*) from raw.crm__contacts") == [(0,)]
+    assert_reconciled(warehouse)
+
+
+def test_a_50mb_record_after_a_good_header_is_quarantined_whole(exports, warehouse):
+    huge = "C2,K1,U1,PHONE,2024-06-28T09:00:00Z," + "4" * 50_000_000
+    write(
+        exports,
+        "2024-06-28",
+        "crm__contacts",
+        f"{CONTACTS_HEADER}\nC1,K1,U1,PHONE,2024-06-28T09:00:00Z,4\n{huge}\n",
+    )
+
+    (result,) = load_exports(warehouse, exports)
+
+    assert (result.rows_delivered, result.rows_loaded, result.rows_quarantined) == (2, 1, 1)
+    assert query(
+        warehouse, "select length(raw_line), reason like '%wait_seconds%' from raw.load_quarantine"
+    ) == [(len(huge), True)]
+    assert_reconciled(warehouse)
+
+
+def test_a_file_the_database_cannot_parse_is_refused_alone(exports, warehouse, monkeypatch):
+    """A failure while parsing one file of a batch (here: injected for one file) refuses that file only."""
+    write(exports, "2024-06-28", "survey__surveys", surveys(2))
+    write(exports, "2024-06-29", "survey__surveys", surveys(3, start=10))
+    real_stage = loader._stage_checked
+
+    def fail_on_one_file(con, staged, table, header):
+        (hit,) = con.execute("select count(*) from _records where filename like '%2024-06-29%'").fetchone()
+        if hit:
+            raise duckdb.InvalidInputException("cannot parse")
+        real_stage(con, staged, table, header)
+
+    monkeypatch.setattr(loader, "_stage_checked", fail_on_one_file)
+    with pytest.raises(ContractError) as raised:
+        load_exports(warehouse, exports)
+
+    assert [(r.source_file, "could not be parsed" in r.reason) for r in raised.value.refused] == [
+        ("2024-06-29/survey__surveys.csv", True)
+    ]
+    assert query(warehouse, "select count(*) from raw.survey__surveys") == [(2,)]
+    assert list(_refusals(warehouse)) == ["2024-06-29/survey__surveys.csv"]
+    assert_reconciled(warehouse)
+
+
+# ----------------------------------------------------------------- symbolic links and echoed content
+
+SECRET = "root:x:0:0:root:/root:/bin/bash"
+
+
+def test_links_out_of_the_exports_folder_are_refused_unread(tmp_path, exports, warehouse, capsys):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "passwd").write_text(SECRET + "\ndaemon:x:1:1::/:/bin/false\n")
+    (outside / "2024-06-30").mkdir()
+    (outside / "2024-06-30" / "survey__surveys.csv").write_text(surveys(1))
+    day = exports / "2024-06-28"
+    day.mkdir(parents=True)
+    (day / "crm__contacts.csv").symlink_to(outside / "passwd")
+    (day / "crm__cases.csv").symlink_to(outside / "missing.csv")  # dangling
+    (exports / "2024-06-30").symlink_to(outside / "2024-06-30", target_is_directory=True)
+    write(exports, "2024-06-29", "survey__surveys", surveys(2))
+    # A link inside the exports folder is an ordinary delivery.
+    (day / "survey__surveys.csv").symlink_to(exports / "2024-06-29" / "survey__surveys.csv")
+
+    assert loader.main(["--exports", str(exports), "--warehouse", str(warehouse)]) == 1
+
+    out = capsys.readouterr()
+    refusals = _refusals(warehouse)
+    assert set(refusals) == {"2024-06-28/crm__contacts.csv", "2024-06-28/crm__cases.csv"}
+    assert "outside the exports folder" in refusals["2024-06-28/crm__contacts.csv"]
+    assert "2024-06-30/" in out.err and "outside the exports folder" in out.err
+    assert query(warehouse, "select count(*) from raw.survey__surveys") == [(4,)]
+    everything = out.out + out.err + repr(query(warehouse, "select * from raw.load_audit"))
+    assert "root:" not in everything and "/bin/" not in everything
+
+
+def test_a_refusal_quotes_header_names_but_never_other_content(exports, warehouse):
+    write(exports, "2024-06-28", "crm__contacts", SECRET + "\ndaemon:x:1:1::/:/bin/false\n")
+    write(exports, "2024-06-28", "crm__cases", "case_id,,opened_at\n")
+    write(exports, "2024-06-28", "survey__surveys", SURVEYS_HEADER + ",mood\nS1,NPS,0,10,q,ok\n")
+
+    with pytest.raises(ContractError) as raised:
+        load_exports(warehouse, exports)
+
+    reasons = {r.source_file: r.reason for r in raised.value.refused}
+    assert "not shown" in reasons["2024-06-28/crm__contacts.csv"]
+    assert "position 2" in reasons["2024-06-28/crm__cases.csv"]
+    assert "unknown column 'mood'" in reasons["2024-06-28/survey__surveys.csv"]
+    assert "root" not in str(raised.value) and "root" not in repr(_refusals(warehouse))
