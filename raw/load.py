@@ -63,6 +63,8 @@ BATCH_BYTES = 128 * 1024 * 1024
 # commits of 0.4 to 3.1 s, 22 s of an 85 s load). Every few batches is enough: 71 s, peak RSS 1.49 GB
 # against 1.21 GB. Commits stay as durable: the WAL is on disk at each commit; a checkpoint only moves it.
 CHECKPOINT_THRESHOLD = "256MiB"
+# A quoted value may hold newlines; a record longer than this many lines is taken for a stray quote.
+MAX_RECORD_LINES = 1000
 # A header is a line of column names: a first line longer than this is refused without being parsed.
 MAX_HEADER_BYTES = 64 * 1024
 # What a header name must look like to be quoted back in a refusal (see _shown_column).
@@ -370,13 +372,14 @@ def _read_header(path: Path, table: TableSpec) -> _Header | None:
 
 
 def _stage_records(con: duckdb.DuckDBPyConnection, paths: list[str], width: int) -> None:
-    """Temp view _records(filename, line_number, raw_line, is_simple): one row per CSV record after each
-    header; is_simple tells whether the record matches _SIMPLE_RECORD."""
+    """Temp view _records(filename, line_number, raw_line, is_simple, unterminated): one row per CSV record
+    after each header; is_simple tells whether the record matches _SIMPLE_RECORD, unterminated whether it
+    ends the file without a line ending. `width` is the header's number of fields."""
     con.execute(
         """
         create or replace temp table _lines as
         with split as (
-            -- whether a file holds a carriage return at all is one cheap pass; most lines then skip the rtrim
+            -- whether a file holds a carriage return at all is one cheap pass; most lines skip the CR check
             select filename, contains(content, chr(13)) as has_cr, string_split(content, chr(10)) as lines
             from read_text(?)
         ),
@@ -390,7 +393,15 @@ def _stage_records(con: duckdb.DuckDBPyConnection, paths: list[str], width: int)
             from split
         ),
         trimmed as (
-            select filename, line_number, case when has_cr then rtrim(line, chr(13)) else line end as line
+            select
+                filename,
+                line_number,
+                -- one CR before the newline is part of a CRLF line ending; it is kept inside a quoted value
+                -- that spans lines (see _joined_records)
+                has_cr and ends_with(line, chr(13)) as ends_cr,
+                case when has_cr and ends_with(line, chr(13)) then line[:-2] else line end as line,
+                -- every line but the last ends with a newline; the last piece is empty when the file does
+                line_number = line_count as unterminated
             from numbered
             -- the header is read separately; the empty piece after a final newline is no line
             where line_number > 1 and not (line_number = line_count and line = '')
@@ -417,43 +428,23 @@ def _stage_records(con: duckdb.DuckDBPyConnection, paths: list[str], width: int)
         # Fast path, the usual case: every record is one line. A view, since copying the lines costs time.
         con.execute(
             "create or replace temp view _records as "
-            "select filename, line_number, line as raw_line, is_simple from _lines"
+            "select filename, line_number, line as raw_line, is_simple, unterminated from _lines"
         )
         return
-    # Quoted values span lines: pair the lines with an odd number of quotes (the 1st opens a record, the
-    # 2nd closes it, ...) and join each span's lines. Only spans are aggregated, so this stays fast when most
-    # records are single lines; an opener never closed runs to the end of the file (a malformed record).
+    _pair_multi_line_records(con, width)
     con.execute(
         """
         create or replace temp table _joined_records as
-        with odd_lines as (
-            select
-                filename,
-                line_number,
-                row_number() over (partition by filename order by line_number) as odd_number
-            from _lines
-            where has_odd_quotes
-        ),
-        spans as (
-            select
-                opening.filename,
-                opening.line_number as first_line,
-                coalesce(closing.line_number, 9223372036854775807) as last_line
-            from odd_lines as opening
-            left join odd_lines as closing
-                on closing.filename = opening.filename and closing.odd_number = opening.odd_number + 1
-            where opening.odd_number % 2 = 1
-        ),
-        span_lines as (
-            select spans.filename, spans.first_line, _lines.line_number, _lines.line
+        with span_lines as (
+            select spans.filename, spans.first_line, spans.last_line, _lines.*  exclude (filename)
             -- an as-of join finds each line's latest span start by sorting; a range join would loop
             from _lines
-            asof join spans
+            asof join _spans as spans
                 on _lines.filename = spans.filename and _lines.line_number >= spans.first_line
             where _lines.line_number <= spans.last_line
         ),
         single_lines as (
-            select _lines.filename, _lines.line_number, _lines.line as raw_line, _lines.is_simple
+            select filename, line_number, line as raw_line, is_simple, unterminated
             from _lines
             anti join span_lines using (filename, line_number)
         ),
@@ -461,17 +452,141 @@ def _stage_records(con: duckdb.DuckDBPyConnection, paths: list[str], width: int)
             select
                 filename,
                 first_line as line_number,
-                string_agg(line, chr(10) order by line_number) as raw_line
+                string_agg(
+                    line || case when ends_cr and line_number < last_line then chr(13) else '' end,
+                    chr(10) order by line_number
+                ) as raw_line,
+                bool_or(unterminated) as unterminated
             from span_lines
             group by filename, first_line
         )
         select * from single_lines
         union all
-        select *, regexp_full_match(raw_line, ?) as is_simple from joined_spans
+        select filename, line_number, raw_line, regexp_full_match(raw_line, ?), unterminated
+        from joined_spans
         """,
         [_SIMPLE_RECORD],
     )
     con.execute("create or replace temp view _records as select * from _joined_records")
+
+
+def _pair_multi_line_records(con: duckdb.DuckDBPyConnection, width: int) -> None:
+    """Temp table _spans(filename, first_line, last_line): the records that span several lines.
+
+    Lines with an odd number of quotes open and close quoted values over a newline: the 1st such line of a
+    file opens a record, the 2nd closes it, and so on. One stray quote would shift that pairing and join
+    every following line into one record, so a pair is kept only when its joined text is one well-formed
+    record with the header's number of fields and at most MAX_RECORD_LINES lines. Where a pair fails, its
+    opening line is left as a record of its own (quarantined for its quoting) and the pairing goes on from
+    the next odd line. Every pair of consecutive odd lines is judged in one query; the walk over them runs
+    only for files where a pair of the plain pairing failed.
+    """
+    con.execute(
+        f"""
+        create or replace temp table _pairs as
+        with numbered as (
+            select
+                filename,
+                line_number,
+                row_number() over (partition by filename order by line_number) as odd_number
+            from _lines
+            where has_odd_quotes
+        ),
+        pairs as (
+            select opening.filename, opening.odd_number, opening.line_number as first_line,
+                closing.line_number as last_line
+            from numbered as opening
+            join numbered as closing
+                on closing.filename = opening.filename and closing.odd_number = opening.odd_number + 1
+            where closing.line_number - opening.line_number < {MAX_RECORD_LINES}
+        ),
+        -- Pairs starting at odd and at even odd numbers overlap each other but not among themselves, so each
+        -- set finds its lines with an as-of join (a sort); a range join would loop.
+        odd_starts as (select * from pairs where odd_number % 2 = 1),
+        even_starts as (select * from pairs where odd_number % 2 = 0),
+        span_lines as (
+            select p.odd_number, p.last_line, _lines.*
+            from _lines
+            asof join odd_starts as p
+                on _lines.filename = p.filename and _lines.line_number >= p.first_line
+            where _lines.line_number <= p.last_line
+            union all
+            select p.odd_number, p.last_line, _lines.*
+            from _lines
+            asof join even_starts as p
+                on _lines.filename = p.filename and _lines.line_number >= p.first_line
+            where _lines.line_number <= p.last_line
+        ),
+        joined as (
+            select
+                filename,
+                odd_number,
+                ',' || string_agg(
+                    line || case when ends_cr and line_number < last_line then chr(13) else '' end,
+                    chr(10) order by line_number
+                ) as text
+            from span_lines
+            group by filename, odd_number
+        )
+        select
+            pairs.filename,
+            pairs.odd_number,
+            pairs.first_line,
+            pairs.last_line,
+            regexp_full_match(joined.text, {_literal(_RECORD)})
+                and len(regexp_extract_all(joined.text, {_literal(_FIELD)}, 1)) = {width} as is_record
+        from pairs
+        join joined using (filename, odd_number)
+        """
+    )
+    # Plain pairing (1st with 2nd, 3rd with 4th, ...) where every such pair of a file is a record.
+    broken = [
+        row[0]
+        for row in con.execute(
+            """
+            with odd as (select filename, count(*) as odd_lines from _lines where has_odd_quotes group by 1),
+            plain as (
+                select filename, count(*) filter (where odd_number % 2 = 1 and is_record) as records
+                from _pairs
+                group by 1
+            )
+            select filename from odd left join plain using (filename)
+            where coalesce(plain.records, 0) < odd.odd_lines // 2
+            """
+        ).fetchall()
+    ]
+    con.execute(
+        "create or replace temp table _spans as select filename, first_line, last_line from _pairs "
+        "where odd_number % 2 = 1 and filename not in (select unnest(?::varchar[]))",
+        [broken],
+    )
+    if not broken:
+        return
+    # The walk for the files where a pair failed: a record pair takes both lines, a failed one its opener.
+    chosen: list[tuple[str, int, int]] = []
+    for filename in broken:
+        valid = {
+            number: (first, last)
+            for number, first, last in con.execute(
+                "select odd_number, first_line, last_line from _pairs where filename = ? and is_record",
+                [filename],
+            ).fetchall()
+        }
+        (odd_count,) = con.execute(
+            "select count(*) from _lines where filename = ? and has_odd_quotes", [filename]
+        ).fetchone()
+        number = 1
+        while number < odd_count:
+            if number in valid:
+                chosen.append((filename, *valid[number]))
+                number += 2
+            else:
+                number += 1
+    if chosen:
+        con.execute(
+            "insert into _spans select unnest(?::varchar[]), unnest(?::bigint[]), unnest(?::bigint[])",
+            [[c[0] for c in chosen], [c[1] for c in chosen], [c[2] for c in chosen]],
+        )
 
 
 def _typed(column_name: str) -> str:
@@ -504,6 +619,7 @@ def _reason_sql(table: TableSpec, header: _Header) -> str:
     field_count = _literal(f"wrong number of fields: expected {header.width} (as in the header), found {{}}")
     return f"""
         case
+            when unterminated then 'last line has no line ending: the file may have been cut short'
             when not well_formed then 'malformed quoting: a quote inside an unquoted value or never closed'
             when raw_line = '' then 'blank line'
             when field_count <> {header.width} then format({field_count}, field_count)
@@ -540,6 +656,7 @@ def _stage_checked(con: duckdb.DuckDBPyConnection, staged: str, table: TableSpec
                 filename,
                 line_number,
                 raw_line,
+                unterminated,
                 case
                     when is_simple then true
                     else regexp_full_match(',' || raw_line, {_literal(_RECORD)})
@@ -559,6 +676,7 @@ def _stage_checked(con: duckdb.DuckDBPyConnection, staged: str, table: TableSpec
                 filename,
                 line_number,
                 raw_line,
+                unterminated,
                 well_formed,
                 len(fields) as field_count,
                 {", ".join(texts)}
@@ -859,7 +977,13 @@ def _write_batch(
         for staged_table in staged:
             con.execute(f"drop table if exists {staged_table}")
         con.execute("drop view if exists _records")
-        for temp_table in ("_lines", "_joined_records", "_batch_files"):
+        for temp_table in (
+            "_lines",
+            "_joined_records",
+            "_batch_files",
+            "_pairs",
+            "_spans",
+        ):
             con.execute(f"drop table if exists {temp_table}")
 
 

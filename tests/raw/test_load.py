@@ -82,22 +82,22 @@ def test_malformed_rows_are_quarantined_with_reasons_and_physical_line_numbers(e
         "S6,NPS,0",  # 8 too few fields
         "",  # 9 blank line
         "S7,NPS,1.5,10,q",  # 10 not a whole number (DuckDB would round it)
-        'S8,NPS,0,10,un"quoted',  # 11 stray quote... balanced by line 12, so one malformed record
-        'x"',
+        'S8,NPS,0,10,un"quoted',  # 11 stray quote: with line 12 it makes no record, so each is its own
+        'x"',  # 12
         "S9,NPS,0,10,",  # 13 good, optional question empty
     ]
     write_export(exports, DAY, "survey__surveys", "\r\n".join(lines) + "\r\n")
 
     (result,) = load_exports(warehouse, exports)
 
-    assert (result.rows_delivered, result.rows_loaded, result.rows_quarantined) == (10, 3, 7)
+    assert (result.rows_delivered, result.rows_loaded, result.rows_quarantined) == (11, 3, 8)
     loaded = query(
         warehouse,
         "select survey_id, _line_number, scale_min, question from raw.survey__surveys order by _line_number",
     )
     assert loaded == [
         ("S1", 2, 0, 'How likely, "really"?'),
-        ("S3", 4, 1, "a question\nover two lines"),
+        ("S3", 4, 1, "a question\r\nover two lines"),  # the line break as delivered (CRLF)
         ("S9", 13, 0, None),
     ]
     quarantined = query(
@@ -110,7 +110,8 @@ def test_malformed_rows_are_quarantined_with_reasons_and_physical_line_numbers(e
         (8, lines[7]),
         (9, ""),
         (10, lines[9]),
-        (11, lines[10] + "\n" + lines[11]),
+        (11, lines[10]),
+        (12, lines[11]),
     ]
     reasons = {q[0]: q[2] for q in quarantined}
     assert "scale_max" in reasons[3] and "'five'" in reasons[3] and "whole number" in reasons[3]
@@ -119,7 +120,7 @@ def test_malformed_rows_are_quarantined_with_reasons_and_physical_line_numbers(e
     assert "expected 5" in reasons[8] and "found 3" in reasons[8]
     assert "blank" in reasons[9]
     assert "scale_min" in reasons[10] and "'1.5'" in reasons[10]
-    assert "quot" in reasons[11]
+    assert "quot" in reasons[11] and "quot" in reasons[12]
 
 
 def test_bad_dates_timestamps_and_booleans_are_quarantined(exports, warehouse):

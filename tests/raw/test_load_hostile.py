@@ -255,3 +255,86 @@ def test_a_refusal_quotes_header_names_but_never_other_content(exports, warehous
     assert "position 2" in reasons["2024-06-28/crm__cases.csv"]
     assert "unknown column 'mood'" in reasons["2024-06-28/survey__surveys.csv"]
     assert "root" not in str(raised.value) and "root" not in repr(_refusals(warehouse))
+
+
+# ----------------------------------------------------------------- quoting, line endings, cut files
+
+
+def test_one_stray_quote_sets_aside_its_own_line_only(exports, warehouse):
+    lines = [
+        SURVEYS_HEADER,
+        "S1,NPS,0,10,q1",
+        'S2,NPS,0,10,an "odd quote',  # 3: the only broken line
+        "S3,NPS,0,10,q3",
+        'S4,NPS,0,10,"a value over',  # 5-6: a real multi-line value after the stray quote
+        'two lines"',
+        "S5,NPS,0,10,q5",
+        "S6,NPS,0,10,q6",
+    ]
+    write(exports, "2024-06-28", "survey__surveys", "\n".join(lines) + "\n")
+
+    (result,) = load_exports(warehouse, exports)
+
+    assert (result.rows_delivered, result.rows_loaded, result.rows_quarantined) == (6, 5, 1)
+    assert query(warehouse, "select line_number, raw_line, reason from raw.load_quarantine") == [
+        (3, lines[2], "malformed quoting: a quote inside an unquoted value or never closed")
+    ]
+    assert query(warehouse, "select survey_id, question from raw.survey__surveys order by _line_number") == [
+        ("S1", "q1"),
+        ("S3", "q3"),
+        ("S4", "a value over\ntwo lines"),
+        ("S5", "q5"),
+        ("S6", "q6"),
+    ]
+    assert_reconciled(warehouse)
+
+
+def test_a_quote_never_closed_in_the_first_record_loses_no_good_line(exports, warehouse):
+    body = ['"S0,NPS,0,10,q0'] + [f"S{i},NPS,0,10,q{i}" for i in range(1, 6)]
+    write(exports, "2024-06-28", "survey__surveys", SURVEYS_HEADER + "\n" + "\n".join(body) + "\n")
+
+    (result,) = load_exports(warehouse, exports)
+
+    assert (result.rows_delivered, result.rows_loaded, result.rows_quarantined) == (6, 5, 1)
+    assert query(warehouse, "select line_number from raw.load_quarantine") == [(2,)]
+
+
+def test_carriage_returns_inside_quoted_values_are_kept(exports, warehouse):
+    data = (
+        SURVEYS_HEADER + "\n"
+        'S1,NPS,0,10,"one\r\ntwo"\n'  # CRLF inside a value of an LF file
+        'S2,NPS,0,10,"a\rb"\n'  # a lone CR
+        'S3,NPS,0,10,"ends with CR\r"\n'
+    )
+    write(exports, "2024-06-28", "survey__surveys", data)
+
+    load_exports(warehouse, exports)
+
+    assert query(warehouse, "select question from raw.survey__surveys order by survey_id") == [
+        ("one\r\ntwo",),
+        ("a\rb",),
+        ("ends with CR\r",),
+    ]
+
+
+@pytest.mark.parametrize("ending", ["\n", "\r\n"])
+def test_a_file_cut_short_sets_its_last_line_aside(exports, warehouse, ending):
+    good = "C1,K1,U1,PHONE,2024-06-28T09:00:00Z,1500"
+    cut = "C2,K1,U1,PHONE,2024-06-28T09:00:00Z,15"  # was 1500: complete in columns, wrong in value
+    write(exports, "2024-06-28", "crm__contacts", ending.join([CONTACTS_HEADER, good, cut]))
+    write(
+        exports, "2024-06-29", "crm__contacts", ending.join([CONTACTS_HEADER, good.replace("C1", "C3"), ""])
+    )
+
+    results = load_exports(warehouse, exports)
+
+    assert [(r.rows_delivered, r.rows_loaded, r.rows_quarantined) for r in results] == [(2, 1, 1), (1, 1, 0)]
+    [(line, raw_line, reason)] = query(
+        warehouse, "select line_number, raw_line, reason from raw.load_quarantine"
+    )
+    assert (line, raw_line) == (3, cut) and "no line ending" in reason and "cut short" in reason
+    assert query(warehouse, "select contact_id, wait_seconds from raw.crm__contacts order by 1") == [
+        ("C1", 1500),
+        ("C3", 1500),
+    ]
+    assert_reconciled(warehouse)
