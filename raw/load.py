@@ -106,7 +106,8 @@ create table if not exists {SCHEMA}.load_audit (
     rows_quarantined bigint not null,
     status varchar not null,
     loaded_at timestamptz not null,
-    message varchar
+    message varchar,
+    absent_columns varchar
 )"""
 
 QUARANTINE_DDL = f"""
@@ -280,6 +281,8 @@ def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
                     "convert the column by hand, or reload the exports into a new warehouse"
                 )
     con.execute(AUDIT_DDL)
+    # An audit table written before the loader recorded absent columns gains the column (NULL: not known).
+    con.execute(f"alter table {SCHEMA}.load_audit add column if not exists absent_columns varchar")
     con.execute(QUARANTINE_DDL)
 
 
@@ -720,6 +723,12 @@ class _Pending:
     def status(self) -> str:
         return "replaced" if self.previous is not None else "loaded"
 
+    @property
+    def absent_columns(self) -> str | None:
+        """Contract columns the file's header does not carry, comma separated ('' when none; None for a
+        0-byte file, which has no header)."""
+        return None if self.header is None else ",".join(self.header.absent)
+
 
 def _stage_batch_files(con: duckdb.DuckDBPyConnection, batch: list[_Pending], loaded_at: datetime) -> None:
     """Temp table _batch_files: one row per file of the batch, what the set-based writes join to."""
@@ -733,6 +742,7 @@ def _stage_batch_files(con: duckdb.DuckDBPyConnection, batch: list[_Pending], lo
         "rows_delivered": ("bigint", [p.staged_counts[0] for p in batch]),
         "rows_quarantined": ("bigint", [p.staged_counts[1] for p in batch]),
         "status": ("varchar", [p.status for p in batch]),
+        "absent_columns": ("varchar", [p.absent_columns for p in batch]),
     }
     # One statement with list parameters: a row-by-row insert would cost a round trip per file.
     unnests = ", ".join(f"unnest(?::{dtype}[]) as {name}" for name, (dtype, _) in columns.items())
@@ -785,7 +795,8 @@ def _write_file(con: duckdb.DuckDBPyConnection, batch: list[_Pending], staged: d
     con.execute(
         f"insert into {SCHEMA}.load_audit "
         "select load_id, table_name, export_date, source_file, file_sha256, rows_delivered, "
-        "rows_delivered - rows_quarantined, rows_quarantined, status, loaded_at, null from _batch_files"
+        "rows_delivered - rows_quarantined, rows_quarantined, status, loaded_at, null, absent_columns "
+        "from _batch_files"
     )
 
 

@@ -6,6 +6,7 @@ than re-reading history.
 
 from __future__ import annotations
 
+import math
 from functools import cache
 from pathlib import Path
 
@@ -20,6 +21,14 @@ CONTRACT_PATH = Path(__file__).resolve().parents[3] / "raw" / "contract.yml"
 # is a broken export. Small days get an absolute allowance so one duplicate among three rows is not an alarm.
 DUPLICATE_SHARE_LIMIT = 0.2
 DUPLICATE_ALLOWANCE = 5
+
+# An optional column has vanished from a day when, judged by the table's own recent history (its delivery
+# days in the HISTORY_DAYS days before), a day of that size holding no value at all would be rarer than
+# VANISHED_CHANCE: the source stopped sending it (absent from the header, or sent empty). The chance is small
+# because the check runs for every optional column of every table and day. The share of values in history
+# is taken as values / (rows + 1), so that a short history cannot make one empty value look impossible.
+HISTORY_DAYS = 28
+VANISHED_CHANCE = 1e-9
 
 
 @cache
@@ -74,4 +83,52 @@ def raw_suite(table: str, ctx: SuiteContext, columns: str, expectations: list[gx
             ],
         ),
     ]
+    optional = [c["name"] for c in spec["columns"] if not c.get("required")]
+    if optional:
+        batches.append(vanished_columns_batch(optional))
     return Suite(name=table, layer="raw", batches=batches)
+
+
+def vanished_columns_batch(optional: list[str]) -> Batch:
+    """Per export day under test, a 0/1 flag per optional column: 1 when the day has rows but no value in
+    the column although the table's recent history makes that all but impossible (see VANISHED_CHANCE)."""
+    counts = ", ".join(f"count({c}) as {c}" for c in optional)
+    history = ", ".join(f"sum({c}) over recent as history_{c}" for c in optional)
+    flags = ", ".join(
+        f"""case
+            when n > 0 and {c} = 0 and history_{c} > 0
+                and n * ln(1 - history_{c} / (history_rows + 1)) < {math.log(VANISHED_CHANCE)}
+            then 1 else 0
+        end as {c}_vanished"""
+        for c in optional
+    )
+    return Batch(
+        name="vanished_columns",
+        sql=f"""
+            select _export_date, n, {flags}
+            from (
+                select _export_date, n, {", ".join(optional)}, sum(n) over recent as history_rows, {history}
+                from (
+                    select _export_date, count(*) as n, {counts}
+                    from {{relation}}
+                    where _export_date >= (select min(_export_date) from {{relation}} where {{where}})
+                        - interval {HISTORY_DAYS + 1} day
+                    group by _export_date
+                ) as per_day
+                window recent as (order by _export_date rows between {HISTORY_DAYS} preceding and 1 preceding)
+            ) as judged
+            where {{where}}
+        """,
+        expectations=[
+            gxe.ExpectColumnValuesToBeBetween(
+                column=f"{c}_vanished",
+                max_value=0,
+                severity=ERROR,
+                meta={
+                    "rule": f"a day with no {c} at all is no rarer than {VANISHED_CHANCE:g} "
+                    f"judged by the {HISTORY_DAYS} days before it (else the source stopped sending it)"
+                },
+            )
+            for c in optional
+        ],
+    )
