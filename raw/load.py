@@ -123,6 +123,17 @@ create table if not exists {SCHEMA}.load_quarantine (
 )"""
 
 
+WITHDRAWALS_DDL = f"""
+create table if not exists {SCHEMA}.load_withdrawals (
+    load_id varchar not null,
+    table_name varchar not null,
+    export_date date not null,
+    source_file varchar not null,
+    rows_withdrawn bigint not null,
+    withdrawn_at timestamptz not null
+)"""
+
+
 @dataclass(frozen=True)
 class FileLoadResult:
     """What happened to one export file."""
@@ -244,7 +255,8 @@ class RawSchemaError(Exception):
 
 
 def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Create schema raw, every contract table (empty), load_audit and load_quarantine if missing.
+    """Create schema raw, every contract table (empty), load_audit, load_quarantine and load_withdrawals if
+    missing.
 
     A warehouse built under an older contract is brought up to date: a column the contract gained is added to
     the stored table (its earlier rows hold NULL, which is what their deliveries carried), a column the
@@ -284,6 +296,7 @@ def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
     # An audit table written before the loader recorded absent columns gains the column (NULL: not known).
     con.execute(f"alter table {SCHEMA}.load_audit add column if not exists absent_columns varchar")
     con.execute(QUARANTINE_DDL)
+    con.execute(WITHDRAWALS_DDL)
 
 
 def _fingerprint(path: Path) -> tuple[str, str | None]:
@@ -743,6 +756,7 @@ def _stage_batch_files(con: duckdb.DuckDBPyConnection, batch: list[_Pending], lo
         "rows_quarantined": ("bigint", [p.staged_counts[1] for p in batch]),
         "status": ("varchar", [p.status for p in batch]),
         "absent_columns": ("varchar", [p.absent_columns for p in batch]),
+        "rows_withdrawn": ("bigint", [p.previous[2] if p.previous else None for p in batch]),
     }
     # One statement with list parameters: a row-by-row insert would cost a round trip per file.
     unnests = ", ".join(f"unnest(?::{dtype}[]) as {name}" for name, (dtype, _) in columns.items())
@@ -759,6 +773,12 @@ def _write_file(con: duckdb.DuckDBPyConnection, batch: list[_Pending], staged: d
     `staged` maps each staged temp table to the contract table its records belong to.
     """
     replaced_tables = sorted({p.table.name for p in batch if p.previous is not None})
+    # The rows a re-delivery takes away are logged (never deleted), so that a check of the table's volume
+    # can tell them from rows lost some other way.
+    con.execute(
+        f"insert into {SCHEMA}.load_withdrawals select load_id, table_name, export_date, source_file, "
+        "rows_withdrawn, loaded_at from _batch_files where status = 'replaced'"
+    )
     for table_name in replaced_tables:
         con.execute(
             f"delete from {SCHEMA}.{_ident(table_name)} where _export_date in "

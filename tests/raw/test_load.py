@@ -482,7 +482,7 @@ def test_available_dates_and_empty_schema(exports, warehouse):
                 "select table_name from information_schema.tables where table_schema = 'raw'"
             ).fetchall()
         }
-    assert tables == {*load_contract().tables, "load_audit", "load_quarantine"}
+    assert tables == {*load_contract().tables, "load_audit", "load_quarantine", "load_withdrawals"}
 
 
 def test_raw_schema_follows_a_grown_contract_and_refuses_a_changed_type(exports, warehouse):

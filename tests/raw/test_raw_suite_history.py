@@ -94,3 +94,33 @@ def test_a_sparse_optional_column_empty_on_a_small_day_passes(tmp_path, runner):
 
     # Every day judged in one go, the first ones with no history at all, as a first load is.
     assert gate(runner, warehouse, [*days, small]).passed
+
+
+def test_a_corrected_redelivery_with_fewer_rows_is_judged_against_what_it_replaces(tmp_path, runner):
+    exports, warehouse = tmp_path / "exports", tmp_path / "warehouse.duckdb"
+    days = [FIRST + timedelta(days=i) for i in range(3)]
+    for day in days:
+        write(exports, day, contacts(day, 20))
+    load_exports(warehouse, exports)
+    assert gate(runner, warehouse, days).passed
+
+    # The source corrects the second day: 12 rows instead of 20, so the table shrinks from 60 to 52 rows.
+    write(exports, days[1], contacts(days[1], 12))
+    results = load_exports(warehouse, exports, [days[1]])
+    assert [(r.status, r.rows_loaded) for r in results] == [("replaced", 12)]
+    outcome = gate(runner, warehouse, [days[1]])
+    assert outcome.passed, outcome.summary()
+    assert outcome.row_count == 52
+
+    # Rows lost any other way still block, naming how many are missing.
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("delete from raw.crm__contacts where _export_date = ?", [days[0]])
+    outcome = gate(runner, warehouse, [days[2]])
+    assert [f.label() for f in outcome.blocking_failures] == [
+        "crm__contacts.volume: expect_column_values_to_be_between(missing_rows)"
+    ]
+    assert outcome.blocking_failures[0].observed["partial_unexpected_list"] == [20]
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        assert con.execute("select export_date, rows_withdrawn from raw.load_withdrawals").fetchall() == [
+            (days[1], 20)
+        ]

@@ -7,6 +7,7 @@ than re-reading history.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from functools import cache
 from pathlib import Path
 
@@ -49,7 +50,9 @@ def raw_suite(table: str, ctx: SuiteContext, columns: str, expectations: list[gx
     own = [c.strip() for c in columns.split(",")]
     key = ", ".join(spec["key"])
     batches = [
-        row_count_batch(ctx),
+        # The whole table's count, recorded as the next run's baseline; the volume batch judges it.
+        row_count_batch(replace(ctx, previous_row_count=None)),
+        volume_batch(table),
         Batch(
             name="rows",
             sql=f"select {', '.join(dict.fromkeys(required + own))} from {{relation}} where {{where}}",
@@ -87,6 +90,42 @@ def raw_suite(table: str, ctx: SuiteContext, columns: str, expectations: list[gx
     if optional:
         batches.append(vanished_columns_batch(optional))
     return Suite(name=table, layer="raw", batches=batches)
+
+
+def volume_batch(table: str) -> Batch:
+    """The table's rows against the count recorded by the last passing run: none may be missing except the
+    rows re-deliveries took away since (raw.load_withdrawals: a corrected day with fewer rows replaces the
+    one before it). No row when there is no baseline yet."""
+    name = table.replace("'", "''")
+    return Batch(
+        name="volume",
+        sql=f"""
+            select *, previous_row_count - row_count - rows_withdrawn as missing_rows
+            from (
+                select
+                    baseline.row_count as previous_row_count,
+                    (select count(*) from {{relation}}) as row_count,
+                    (
+                        select coalesce(sum(rows_withdrawn), 0) from raw.load_withdrawals
+                        where table_name = '{name}' and withdrawn_at > baseline.recorded_at
+                    ) as rows_withdrawn
+                from (
+                    select row_count, recorded_at from audit.gx_row_counts
+                    where suite_name = '{name}'
+                    order by recorded_at desc
+                    limit 1
+                ) as baseline
+            ) as volume
+        """,
+        expectations=[
+            gxe.ExpectColumnValuesToBeBetween(
+                column="missing_rows",
+                max_value=0,
+                severity=ERROR,
+                meta={"rule": "rows now >= rows at the last passing run - rows re-deliveries withdrew since"},
+            )
+        ],
+    )
 
 
 def vanished_columns_batch(optional: list[str]) -> Batch:
