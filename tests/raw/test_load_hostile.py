@@ -13,7 +13,7 @@ import duckdb
 import pytest
 
 import raw.load as loader
-from raw.load import ContractError, load_exports
+from raw.load import ContractError, load_exports, parse
 
 SURVEYS_HEADER = "survey_id,survey_type,scale_min,scale_max,question"
 CONTACTS_HEADER = "contact_id,case_id,customer_id,channel,contact_at,wait_seconds"
@@ -190,7 +190,7 @@ def test_a_file_the_database_cannot_parse_is_refused_alone(exports, warehouse, m
     """A failure while parsing one file of a batch (here: injected for one file) refuses that file only."""
     write(exports, "2024-06-28", "survey__surveys", surveys(2))
     write(exports, "2024-06-29", "survey__surveys", surveys(3, start=10))
-    real_stage = loader._stage_checked
+    real_stage = parse.stage_checked
 
     def fail_on_one_file(con, staged, table, header):
         (hit,) = con.execute("select count(*) from _records where filename like '%2024-06-29%'").fetchone()
@@ -198,7 +198,7 @@ def test_a_file_the_database_cannot_parse_is_refused_alone(exports, warehouse, m
             raise duckdb.InvalidInputException("cannot parse")
         real_stage(con, staged, table, header)
 
-    monkeypatch.setattr(loader, "_stage_checked", fail_on_one_file)
+    monkeypatch.setattr(parse, "stage_checked", fail_on_one_file)
     with pytest.raises(ContractError) as raised:
         load_exports(warehouse, exports)
 
