@@ -26,11 +26,13 @@ _COLUMN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_ .-]{0,63}")
 
 
 class Refusal(Exception):
-    """Internal: the file at hand breaks the contract (becomes a RefusedFile)."""
+    """The file at hand breaks the contract; the load records it as a RefusedFile and goes on."""
 
 
 @dataclass
 class Header:
+    """Where each contract column sits in a file's header, how many fields it has, which columns it lacks."""
+
     positions: dict[str, int] = field(default_factory=dict)  # contract column -> 1-based field position
     width: int = 0
     absent: tuple[str, ...] = ()  # contract columns the header does not carry (optional ones)
