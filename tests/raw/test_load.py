@@ -23,7 +23,9 @@ from raw.load import (
     ensure_raw_schema,
     load_export_day,
     load_exports,
+    parse,
 )
+from raw.load import batches as batching
 
 DAY = date(2024, 3, 7)
 SURVEYS_HEADER = "survey_id,survey_type,scale_min,scale_max,question"
@@ -82,22 +84,22 @@ def test_malformed_rows_are_quarantined_with_reasons_and_physical_line_numbers(e
         "S6,NPS,0",  # 8 too few fields
         "",  # 9 blank line
         "S7,NPS,1.5,10,q",  # 10 not a whole number (DuckDB would round it)
-        'S8,NPS,0,10,un"quoted',  # 11 stray quote... balanced by line 12, so one malformed record
-        'x"',
+        'S8,NPS,0,10,un"quoted',  # 11 stray quote: with line 12 it makes no record, so each is its own
+        'x"',  # 12
         "S9,NPS,0,10,",  # 13 good, optional question empty
     ]
     write_export(exports, DAY, "survey__surveys", "\r\n".join(lines) + "\r\n")
 
     (result,) = load_exports(warehouse, exports)
 
-    assert (result.rows_delivered, result.rows_loaded, result.rows_quarantined) == (10, 3, 7)
+    assert (result.rows_delivered, result.rows_loaded, result.rows_quarantined) == (11, 3, 8)
     loaded = query(
         warehouse,
         "select survey_id, _line_number, scale_min, question from raw.survey__surveys order by _line_number",
     )
     assert loaded == [
         ("S1", 2, 0, 'How likely, "really"?'),
-        ("S3", 4, 1, "a question\nover two lines"),
+        ("S3", 4, 1, "a question\r\nover two lines"),  # the line break as delivered (CRLF)
         ("S9", 13, 0, None),
     ]
     quarantined = query(
@@ -110,7 +112,8 @@ def test_malformed_rows_are_quarantined_with_reasons_and_physical_line_numbers(e
         (8, lines[7]),
         (9, ""),
         (10, lines[9]),
-        (11, lines[10] + "\n" + lines[11]),
+        (11, lines[10]),
+        (12, lines[11]),
     ]
     reasons = {q[0]: q[2] for q in quarantined}
     assert "scale_max" in reasons[3] and "'five'" in reasons[3] and "whole number" in reasons[3]
@@ -119,7 +122,7 @@ def test_malformed_rows_are_quarantined_with_reasons_and_physical_line_numbers(e
     assert "expected 5" in reasons[8] and "found 3" in reasons[8]
     assert "blank" in reasons[9]
     assert "scale_min" in reasons[10] and "'1.5'" in reasons[10]
-    assert "quot" in reasons[11]
+    assert "quot" in reasons[11] and "quot" in reasons[12]
 
 
 def test_bad_dates_timestamps_and_booleans_are_quarantined(exports, warehouse):
@@ -375,7 +378,7 @@ def test_batching_does_not_change_what_lands(exports, tmp_path, monkeypatch):
         ]
 
     batched = load_exports(tmp_path / "batched.duckdb", exports)
-    monkeypatch.setattr(loader, "BATCH_BYTES", 1)  # every file parsed on its own
+    monkeypatch.setattr(batching, "BATCH_BYTES", 1)  # every file parsed on its own
     one_by_one = load_exports(tmp_path / "one_by_one.duckdb", exports)
 
     assert [r.source_file for r in batched] == [r.source_file for r in one_by_one]
@@ -416,13 +419,13 @@ def test_a_failure_while_writing_leaves_the_previous_load_intact(exports, wareho
     load_exports(warehouse, exports)
     before = table_snapshot(warehouse)
     write_export(exports, date(2024, 3, 1), "survey__surveys", f"{SURVEYS_HEADER}\nS9,NPS,0,10,q\n")
-    real_write = loader._write_file
+    real_write = batching._write_file
 
     def write_then_fail(*args, **kwargs):
         real_write(*args, **kwargs)  # deletes the old rows and inserts the new ones, uncommitted
         raise OSError("disk full")
 
-    monkeypatch.setattr(loader, "_write_file", write_then_fail)
+    monkeypatch.setattr(batching, "_write_file", write_then_fail)
     with pytest.raises(OSError, match="disk full"):
         load_exports(warehouse, exports, [date(2024, 3, 1)])
 
@@ -438,13 +441,13 @@ def test_a_load_through_the_callers_connection_leaves_its_checkpoint_threshold_a
     _two_days(exports)
     threshold = "select current_setting('checkpoint_threshold')"
     seen_while_writing = []
-    real_write = loader._write_file
+    real_write = batching._write_file
 
     def write_and_look(con, *args, **kwargs):
         seen_while_writing.append(con.execute(threshold).fetchone()[0])
         return real_write(con, *args, **kwargs)
 
-    monkeypatch.setattr(loader, "_write_file", write_and_look)
+    monkeypatch.setattr(batching, "_write_file", write_and_look)
     warehouse.parent.mkdir(parents=True)
     with duckdb.connect(str(warehouse)) as con:
         con.execute("set checkpoint_threshold = '3MiB'")
@@ -455,7 +458,7 @@ def test_a_load_through_the_callers_connection_leaves_its_checkpoint_threshold_a
         def fail(*args, **kwargs):
             raise OSError("disk full")
 
-        monkeypatch.setattr(loader, "_write_file", fail)
+        monkeypatch.setattr(batching, "_write_file", fail)
         write_export(exports, date(2024, 3, 1), "survey__surveys", f"{SURVEYS_HEADER}\nS9,NPS,0,10,q\n")
         with pytest.raises(OSError, match="disk full"):
             load_exports(con, exports, [date(2024, 3, 1)])
@@ -481,7 +484,7 @@ def test_available_dates_and_empty_schema(exports, warehouse):
                 "select table_name from information_schema.tables where table_schema = 'raw'"
             ).fetchall()
         }
-    assert tables == {*load_contract().tables, "load_audit", "load_quarantine"}
+    assert tables == {*load_contract().tables, "load_audit", "load_quarantine", "load_withdrawals"}
 
 
 def test_raw_schema_follows_a_grown_contract_and_refuses_a_changed_type(exports, warehouse):
@@ -589,14 +592,14 @@ def test_a_failure_rolls_back_every_day_of_the_batch_and_keeps_earlier_batches(
     write_export(exports, date(2024, 3, 3), "survey__surveys", f"{SURVEYS_HEADER}\nS7,NPS,0,10,q\n")
     load_exports(warehouse, exports, [date(2024, 3, 1)])
     before = table_snapshot(warehouse)
-    real_write = loader._write_file
+    real_write = batching._write_file
 
     def write_and_fail_on_the_last_day(con, batch, staged):
         real_write(con, batch, staged)
         if any(p.export_date == date(2024, 3, 3) for p in batch):
             raise OSError("disk full")
 
-    monkeypatch.setattr(loader, "_write_file", write_and_fail_on_the_last_day)
+    monkeypatch.setattr(batching, "_write_file", write_and_fail_on_the_last_day)
     with pytest.raises(OSError, match="disk full"):
         load_exports(warehouse, exports, [date(2024, 3, 2), date(2024, 3, 3)])
 
@@ -607,8 +610,8 @@ def test_a_failure_rolls_back_every_day_of_the_batch_and_keeps_earlier_batches(
 def test_batches_hold_whole_days_and_each_commits_on_its_own(exports, warehouse, monkeypatch):
     _two_days(exports)
     write_export(exports, date(2024, 3, 3), "survey__surveys", f"{SURVEYS_HEADER}\nS7,NPS,0,10,q\n")
-    monkeypatch.setattr(loader, "BATCH_BYTES", 1)  # a batch per day
-    real_write = loader._write_file
+    monkeypatch.setattr(batching, "BATCH_BYTES", 1)  # a batch per day
+    real_write = batching._write_file
     batches = []
 
     def write_and_fail_on_the_last_day(con, batch, staged):
@@ -617,7 +620,7 @@ def test_batches_hold_whole_days_and_each_commits_on_its_own(exports, warehouse,
         if any(p.export_date == date(2024, 3, 3) for p in batch):
             raise OSError("disk full")
 
-    monkeypatch.setattr(loader, "_write_file", write_and_fail_on_the_last_day)
+    monkeypatch.setattr(batching, "_write_file", write_and_fail_on_the_last_day)
     with pytest.raises(OSError, match="disk full"):
         load_exports(warehouse, exports)
 
@@ -636,13 +639,13 @@ def test_batches_hold_whole_days_and_each_commits_on_its_own(exports, warehouse,
 
 def test_reconciliation_counts_what_landed_and_refuses_to_commit_a_shortfall(exports, warehouse, monkeypatch):
     _two_days(exports)
-    real_write = loader._write_file
+    real_write = batching._write_file
 
     def write_then_lose_a_row(con, batch, staged):
         real_write(con, batch, staged)
         con.execute("delete from raw.survey__surveys where survey_id = 'S3'")
 
-    monkeypatch.setattr(loader, "_write_file", write_then_lose_a_row)
+    monkeypatch.setattr(batching, "_write_file", write_then_lose_a_row)
     with pytest.raises(RuntimeError, match=r"2024-03-02/survey__surveys.csv: 1 rows delivered but 0 loaded"):
         load_exports(warehouse, exports)
 
@@ -700,7 +703,7 @@ def test_simple_record_pattern_accepts_only_records_a_comma_split_cuts_exactly()
         '"a': False,  # never closed
     }
     for record, simple in cases.items():
-        (matched,) = con.execute("select regexp_full_match(?, ?)", [record, loader._SIMPLE_RECORD]).fetchone()
+        (matched,) = con.execute("select regexp_full_match(?, ?)", [record, parse._SIMPLE_RECORD]).fetchone()
         assert matched is simple, record
 
 
@@ -715,9 +718,7 @@ def test_simple_split_and_general_parse_land_the_same(exports, tmp_path, monkeyp
     )
 
     split = load_exports(tmp_path / "split.duckdb", exports)
-    monkeypatch.setattr(
-        loader, "_SIMPLE_RECORD", "a^"
-    )  # can never match: every record parsed the general way
+    monkeypatch.setattr(parse, "_SIMPLE_RECORD", "a^")  # can never match: every record parsed the general way
     general = load_exports(tmp_path / "general.duckdb", exports)
 
     assert [(r.source_file, r.rows_delivered, r.rows_loaded, r.rows_quarantined) for r in split] == [
@@ -733,9 +734,7 @@ def test_simple_split_and_general_parse_land_the_same(exports, tmp_path, monkeyp
 def test_simple_split_and_general_parse_land_the_same_small_company(
     small_company, loaded_warehouse, tmp_path, monkeypatch
 ):
-    monkeypatch.setattr(
-        loader, "_SIMPLE_RECORD", "a^"
-    )  # can never match: every record parsed the general way
+    monkeypatch.setattr(parse, "_SIMPLE_RECORD", "a^")  # can never match: every record parsed the general way
     general = tmp_path / "general.duckdb"
     load_exports(general, small_company.exports_dir)
 

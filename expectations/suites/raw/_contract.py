@@ -6,6 +6,8 @@ than re-reading history.
 
 from __future__ import annotations
 
+import math
+from dataclasses import replace
 from functools import cache
 from pathlib import Path
 
@@ -20,6 +22,14 @@ CONTRACT_PATH = Path(__file__).resolve().parents[3] / "raw" / "contract.yml"
 # is a broken export. Small days get an absolute allowance so one duplicate among three rows is not an alarm.
 DUPLICATE_SHARE_LIMIT = 0.2
 DUPLICATE_ALLOWANCE = 5
+
+# An optional column has vanished from a day when, judged by the table's own recent history (its delivery
+# days in the HISTORY_DAYS days before), a day of that size holding no value at all would be rarer than
+# VANISHED_CHANCE: the source stopped sending it (absent from the header, or sent empty). The chance is small
+# because the check runs for every optional column of every table and day. The share of values in history
+# is taken as values / (rows + 1), so that a short history cannot make one empty value look impossible.
+HISTORY_DAYS = 28
+VANISHED_CHANCE = 1e-9
 
 
 @cache
@@ -40,7 +50,9 @@ def raw_suite(table: str, ctx: SuiteContext, columns: str, expectations: list[gx
     own = [c.strip() for c in columns.split(",")]
     key = ", ".join(spec["key"])
     batches = [
-        row_count_batch(ctx),
+        # The whole table's count, recorded as the next run's baseline; the volume batch judges it.
+        row_count_batch(replace(ctx, previous_row_count=None)),
+        volume_batch(table),
         Batch(
             name="rows",
             sql=f"select {', '.join(dict.fromkeys(required + own))} from {{relation}} where {{where}}",
@@ -74,4 +86,88 @@ def raw_suite(table: str, ctx: SuiteContext, columns: str, expectations: list[gx
             ],
         ),
     ]
+    optional = [c["name"] for c in spec["columns"] if not c.get("required")]
+    if optional:
+        batches.append(vanished_columns_batch(optional))
     return Suite(name=table, layer="raw", batches=batches)
+
+
+def volume_batch(table: str) -> Batch:
+    """The table's rows against the count recorded by the last passing run: none may be missing except the
+    rows re-deliveries took away since (raw.load_withdrawals: a corrected day with fewer rows replaces the
+    one before it). No row when there is no baseline yet."""
+    name = table.replace("'", "''")
+    return Batch(
+        name="volume",
+        sql=f"""
+            select *, previous_row_count - row_count - rows_withdrawn as missing_rows
+            from (
+                select
+                    baseline.row_count as previous_row_count,
+                    (select count(*) from {{relation}}) as row_count,
+                    (
+                        select coalesce(sum(rows_withdrawn), 0) from raw.load_withdrawals
+                        where table_name = '{name}' and withdrawn_at > baseline.recorded_at
+                    ) as rows_withdrawn
+                from (
+                    select row_count, recorded_at from audit.gx_row_counts
+                    where suite_name = '{name}'
+                    order by recorded_at desc
+                    limit 1
+                ) as baseline
+            ) as volume
+        """,
+        expectations=[
+            gxe.ExpectColumnValuesToBeBetween(
+                column="missing_rows",
+                max_value=0,
+                severity=ERROR,
+                meta={"rule": "rows now >= rows at the last passing run - rows re-deliveries withdrew since"},
+            )
+        ],
+    )
+
+
+def vanished_columns_batch(optional: list[str]) -> Batch:
+    """Per export day under test, a 0/1 flag per optional column: 1 when the day has rows but no value in
+    the column although the table's recent history makes that all but impossible (see VANISHED_CHANCE)."""
+    counts = ", ".join(f"count({c}) as {c}" for c in optional)
+    history = ", ".join(f"sum({c}) over recent as history_{c}" for c in optional)
+    flags = ", ".join(
+        f"""case
+            when n > 0 and {c} = 0 and history_{c} > 0
+                and n * ln(1 - history_{c} / (history_rows + 1)) < {math.log(VANISHED_CHANCE)}
+            then 1 else 0
+        end as {c}_vanished"""
+        for c in optional
+    )
+    return Batch(
+        name="vanished_columns",
+        sql=f"""
+            select _export_date, n, {flags}
+            from (
+                select _export_date, n, {", ".join(optional)}, sum(n) over recent as history_rows, {history}
+                from (
+                    select _export_date, count(*) as n, {counts}
+                    from {{relation}}
+                    where _export_date >= (select min(_export_date) from {{relation}} where {{where}})
+                        - interval {HISTORY_DAYS + 1} day
+                    group by _export_date
+                ) as per_day
+                window recent as (order by _export_date rows between {HISTORY_DAYS} preceding and 1 preceding)
+            ) as judged
+            where {{where}}
+        """,
+        expectations=[
+            gxe.ExpectColumnValuesToBeBetween(
+                column=f"{c}_vanished",
+                max_value=0,
+                severity=ERROR,
+                meta={
+                    "rule": f"a day with no {c} at all is no rarer than {VANISHED_CHANCE:g} "
+                    f"judged by the {HISTORY_DAYS} days before it (else the source stopped sending it)"
+                },
+            )
+            for c in optional
+        ],
+    )
