@@ -47,7 +47,7 @@ def published_marts(
         warehouse.file,
         folders.serving,
         dbt_invocation_id=dbt_invocation_id(context),
-        dagster_run_id=context.run_id,
+        dagster_run_id=context.run.run_id,
     )
     return dg.MaterializeResult(
         metadata={
