@@ -1,4 +1,4 @@
-{{ config(schema='restricted') }}
+{{ config(schema='restricted', materialized='table') }}
 -- Direct identifiers of each customer, kept out of the analytical marts: the marts reach a person only
 -- through customer_id. Built into the `restricted` schema, which the publication leaves out unless
 -- PUBLISH_PERSONAL_DATA asks for it (and then into a separate owner-only file).
