@@ -463,8 +463,9 @@ def _remove_leftovers(serving_dir: Path) -> None:
             path.unlink(missing_ok=True)
     current = current_version(serving_dir)
     for path in (serving_dir / PUBLICATIONS_DIR).iterdir():
-        never_current = current is None or path.name > current
-        if path.name.endswith(PARTIAL_SUFFIX) or (never_current and path.name != current):
+        # Ids sort in publication order, so a complete folder newer than the current one was never current.
+        never_current = current is not None and path.name > current
+        if path.name.endswith(PARTIAL_SUFFIX) or never_current:
             shutil.rmtree(path, ignore_errors=True)
 
 
