@@ -163,6 +163,11 @@ def publish_marts(
                     RESTRICTED_SCHEMA,
                     info,
                 )
+                if not restricted_counts:
+                    raise PublicationAuditError(
+                        f"PUBLISH_PERSONAL_DATA asks for personal data, but the warehouse has no table in "
+                        f"schema {RESTRICTED_SCHEMA} (models/restricted/ not built?); nothing was published"
+                    )
                 _audit(
                     restricted / RESTRICTED_FILE,
                     restricted / PARQUET_DIR,

@@ -377,6 +377,15 @@ def test_a_mistyped_personal_data_setting_is_an_error_not_a_default(tmp_path, mo
     assert current_version(tmp_path / "serving") is None
 
 
+def test_asking_for_personal_data_the_warehouse_lacks_publishes_nothing(tmp_path):
+    _warehouse(tmp_path / "wh.duckdb", 10)
+    first = publish_marts(tmp_path / "wh.duckdb", tmp_path / "serving")
+    with pytest.raises(publication.PublicationAuditError, match="no table in schema restricted"):
+        publish_marts(tmp_path / "wh.duckdb", tmp_path / "serving", personal_data=True)
+    assert current_version(tmp_path / "serving") == first.version
+    assert os.listdir(tmp_path / "serving" / PUBLICATIONS_DIR) == [first.version]
+
+
 # --- publication_info and comments ------------------------------------------------------------------------
 
 
