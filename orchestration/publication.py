@@ -193,6 +193,7 @@ def publish_marts(
             shutil.rmtree(partial, ignore_errors=True)
             raise
         _swap_symlink(serving_dir / CURRENT_LINK, Path(PUBLICATIONS_DIR) / version)
+        os.utime(final)
         _ensure_stable_links(serving_dir, personal_data)
         _collect_garbage(serving_dir, grace)
     return Publication(
@@ -474,27 +475,21 @@ def _remove_leftovers(serving_dir: Path) -> None:
             shutil.rmtree(path, ignore_errors=True)
 
 
-def _published_at(folder: Path) -> float:
-    try:
-        text = json.loads((folder / MANIFEST_FILE).read_text())
-        stamp = text.get("published_at") or ""
-        return datetime.fromisoformat(stamp.rstrip("Z")).replace(tzinfo=UTC).timestamp()
-    except (OSError, ValueError, AttributeError):
-        return folder.stat().st_mtime
-
-
 def _collect_garbage(serving_dir: Path, grace: float) -> None:
     """Remove publications superseded more than `grace` seconds ago; never the current one.
 
-    A publication was superseded when the next one (ids sort by time) was published. Folders of the legacy
-    layout (versions/<id>) count as older than every versioned publication."""
+    A publication was superseded when the next one (ids sort by time) became current: the next one's folder
+    mtime, which the publish sets right after the swap (its files are all written before it, so a publish
+    killed between the swap and that touch leaves a time just before the swap). Not the time a copy started:
+    a copy slower than the grace period would have its predecessor removed the moment it is swapped in.
+    Folders of the legacy layout (versions/<id>) count as older than every versioned publication."""
     current = current_version(serving_dir)
     legacy = serving_dir / LEGACY_VERSIONS_DIR
     folders = sorted(p for p in legacy.iterdir() if p.is_dir()) if legacy.is_dir() else []
     folders += sorted(p for p in (serving_dir / PUBLICATIONS_DIR).iterdir() if p.is_dir())
     now = time.time()
     for older, newer in zip(folders, folders[1:], strict=False):
-        if older.name != current and now - _published_at(newer) >= grace:
+        if older.name != current and now - newer.stat().st_mtime >= grace:
             shutil.rmtree(older, ignore_errors=True)
     if legacy.is_dir() and not any(legacy.iterdir()):
         legacy.rmdir()

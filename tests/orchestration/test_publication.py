@@ -269,6 +269,28 @@ def test_a_publish_killed_at_any_step_leaves_a_complete_publication_and_the_next
     assert os.listdir(serving / PUBLICATIONS_DIR) == [third.version]
 
 
+def test_a_publication_stays_for_the_grace_period_after_it_was_superseded_however_long_the_copy_took(
+    tmp_path, monkeypatch
+):
+    warehouse, serving = tmp_path / "wh.duckdb", tmp_path / "serving"
+    _warehouse(warehouse, 10)
+    first = publish_marts(warehouse, serving, grace=1.5)
+    real_copy = publication._write_copy
+
+    def slow_copy(*args, **kwargs):
+        time.sleep(2)
+        return real_copy(*args, **kwargs)
+
+    monkeypatch.setattr(publication, "_write_copy", slow_copy)
+    second = publish_marts(warehouse, serving, grace=1.5)
+    # Superseded a moment ago: a reader that resolved it just before the swap can still read it.
+    assert (serving / PUBLICATIONS_DIR / first.version / "marts.duckdb").exists()
+    monkeypatch.setattr(publication, "_write_copy", real_copy)
+    time.sleep(1.6)
+    third = publish_marts(warehouse, serving, grace=1.5)
+    assert sorted(os.listdir(serving / PUBLICATIONS_DIR)) == [second.version, third.version]
+
+
 def test_a_publish_killed_while_writing_leaves_a_complete_publication(tmp_path):
     warehouse, serving = tmp_path / "wh.duckdb", tmp_path / "serving"
     _warehouse(warehouse, 3_000_000)
