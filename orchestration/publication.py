@@ -188,11 +188,14 @@ def publish_marts(
                 )
             )
             _restrict_permissions(partial)
+            _flush(partial)
             os.rename(partial, final)
+            _flush_dir(publications)
         except BaseException:
             shutil.rmtree(partial, ignore_errors=True)
             raise
         _swap_symlink(serving_dir / CURRENT_LINK, Path(PUBLICATIONS_DIR) / version)
+        _flush_dir(serving_dir)
         os.utime(final)
         _ensure_stable_links(serving_dir, personal_data)
         _collect_garbage(serving_dir, grace)
@@ -423,6 +426,24 @@ def _restrict_permissions(folder: Path) -> None:
             os.chmod(inner, RESTRICTED_DIR_MODE if restricted or name == RESTRICTED_DIR else DIR_MODE)
         for name in files:
             os.chmod(Path(root, name), RESTRICTED_FILE_MODE if restricted else FILE_MODE)
+
+
+def _flush(folder: Path) -> None:
+    """fsync every file and folder of a publication before it is swapped in: after a power cut the pointer
+    never names a publication whose data was still only in the page cache."""
+    for root, _, files in os.walk(folder):
+        for name in files:
+            with open(Path(root, name), "rb") as handle:
+                os.fsync(handle.fileno())
+        _flush_dir(Path(root))
+
+
+def _flush_dir(folder: Path) -> None:
+    descriptor = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
 
 
 # --- swapping and cleaning ----------------------------------------------------------------------------------

@@ -222,6 +222,8 @@ KILL_POINTS = [
     "_write_copy",
     "_audit",
     "_restrict_permissions",
+    "_flush",
+    "_flush_dir",
     "_swap_symlink",
     "_ensure_stable_links",
     "_collect_garbage",
@@ -261,7 +263,7 @@ def test_a_publish_killed_at_any_step_leaves_a_complete_publication_and_the_next
     if swapped:
         assert current_version(serving) != first.version
     _assert_complete(serving, current_version(serving) if swapped else first.version)
-    if point in ("_audit", "_restrict_permissions", "_swap_symlink"):
+    if point in ("_audit", "_restrict_permissions", "_flush", "_flush_dir", "_swap_symlink"):
         assert _leftovers(serving), "the kill left nothing behind to clean"
     third = publish_marts(warehouse, serving, grace=0)
     _assert_complete(serving, third.version)
