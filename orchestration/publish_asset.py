@@ -11,21 +11,44 @@ from orchestration.publication import publish_marts
 from orchestration.resources import FoldersResource, WarehouseResource
 
 PUBLISH_RETRY = dg.RetryPolicy(max_retries=2, delay=1, backoff=dg.Backoff.EXPONENTIAL)
+MART_KEYS = sorted(model_asset_keys("marts").values(), key=lambda k: k.to_user_string())
+
+
+def dbt_invocation_id(context: dg.AssetExecutionContext) -> str | None:
+    """The dbt invocation that last materialised the marts (dagster-dbt records it on every materialisation),
+    or None when no mart was materialised by dbt through Dagster."""
+    ids = set()
+    for key in MART_KEYS:
+        event = context.instance.get_latest_materialization_event(key)
+        materialization = event.asset_materialization if event else None
+        value = materialization.metadata.get("invocation_id") if materialization else None
+        if value is not None:
+            ids.add(str(getattr(value, "value", value)))
+    # Marts built by different invocations (a partial rebuild): no single id describes the publication.
+    return ids.pop() if len(ids) == 1 else None
 
 
 @dg.asset(
     key="published_marts",
     group_name="serving",
-    deps=sorted(model_asset_keys("marts").values(), key=lambda k: k.to_user_string()),
+    deps=MART_KEYS,
     retry_policy=PUBLISH_RETRY,
     pool="duckdb_warehouse",
     kinds={"duckdb", "parquet"},
-    description="Marts copied into SERVING_DIR/marts.duckdb and Parquet, swapped in atomically (readers: "
-    "open marts.duckdb read_only, or read SERVING_DIR/parquet/*.parquet).",
+    description="Marts copied into a new folder SERVING_DIR/publications/<id> (DuckDB file and Parquet, with "
+    "marts.publication_info and the dbt docs as comments) and made current atomically (readers: open "
+    "SERVING_DIR/marts.duckdb read_only, or resolve SERVING_DIR/current once and read its files).",
 )
-def published_marts(warehouse: WarehouseResource, folders: FoldersResource) -> dg.MaterializeResult:
+def published_marts(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, folders: FoldersResource
+) -> dg.MaterializeResult:
     """Write-audit-publish the marts schema into the serving folder."""
-    publication = publish_marts(warehouse.file, folders.serving)
+    publication = publish_marts(
+        warehouse.file,
+        folders.serving,
+        dbt_invocation_id=dbt_invocation_id(context),
+        dagster_run_id=context.run.run_id,
+    )
     return dg.MaterializeResult(
         metadata={
             "version": publication.version,
@@ -33,5 +56,6 @@ def published_marts(warehouse: WarehouseResource, folders: FoldersResource) -> d
             "parquet_dir": dg.MetadataValue.path(str(publication.parquet_dir)),
             "tables": len(publication.row_counts),
             "row_counts": publication.row_counts,
+            "personal_data_tables": len(publication.restricted_row_counts),
         }
     )

@@ -116,8 +116,6 @@ paid as (
 final as (
     select
         customers.customer_id,
-        customers.email,
-        customers.full_name,
         customers.region,
         customers.campaign_id,
         customers.marketing_opt_in,

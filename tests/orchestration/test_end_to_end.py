@@ -39,7 +39,7 @@ READER = textwrap.dedent("""
             con = duckdb.connect(str(serving / "marts.duckdb"), read_only=True)
             rows = con.execute("select count(*) from marts.dim_customers").fetchone()[0]
             con.close()
-            seen.append({"ok": True, "rows": rows, "version": (serving / "parquet").resolve().name})
+            seen.append({"ok": True, "rows": rows, "version": (serving / "current").resolve().name})
         except Exception as exc:
             seen.append({"ok": False, "error": repr(exc)})
         time.sleep(0.2)

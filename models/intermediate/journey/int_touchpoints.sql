@@ -113,7 +113,7 @@ campaign_offers as (
         'stg_crm__campaigns' as source_table,
         campaigns.campaign_id as source_id,
         'campaign ' || campaigns.campaign_name || ' promised ' || campaigns.promised_plan_code || ' at '
-            || cast(campaigns.promised_monthly_price_minor as {{ dbt.type_string() }}) as description
+            || {{ format_money('campaigns.promised_monthly_price_minor', 'campaigns.currency') }} as description
     from customers
     inner join campaigns
         on customers.campaign_id = campaigns.campaign_id
@@ -191,8 +191,7 @@ issued_invoices as (
         'invoice' as touchpoint_type,
         'stg_billing__invoices' as source_table,
         invoices.invoice_id as source_id,
-        'invoice of ' || cast(invoices.total_minor as {{ dbt.type_string() }}) || ' ' || invoices.currency
-            as description
+        'invoice of ' || {{ format_money('invoices.total_minor', 'invoices.currency') }} as description
     from invoices
     inner join accounts
         on invoices.account_number = accounts.account_number
@@ -227,7 +226,7 @@ posted_adjustments as (
         'stg_billing__adjustments' as source_table,
         adjustments.adjustment_id as source_id,
         adjustments.reason_code || ' adjustment of '
-            || cast(adjustments.amount_minor as {{ dbt.type_string() }}) as description
+            || {{ format_money('adjustments.amount_minor', 'adjustments.currency') }} as description
     from adjustments
     inner join accounts
         on adjustments.account_number = accounts.account_number
