@@ -41,6 +41,11 @@ def assert_estimate_bar(
         "defection_rate_ci_upper",
     ):
         assert bar.data(column) == as_attr(row[column]), column
+    tooltip = bar.one("title").text
+    assert (
+        f"{row[count_key]:,} reached, {row['customers_defected']:,} defected, "
+        f"{row['customers_censored']:,} still under follow-up" in tooltip
+    )
     foot = [t.text for t in bar.find_all("text", "foot")]
     assert foot == [f"n={row[count_key]:,}", f"{row['customers_censored']:,} {censored_words}"]
     if row["estimate_status"] != "estimated":
@@ -56,6 +61,8 @@ def assert_estimate_bar(
             assert status == row["estimate_status"].replace("_", " ")
         return
     assert not bar.find_all("text", "status")
+    lower, upper = percent(row["defection_rate_ci_lower"]), percent(row["defection_rate_ci_upper"])
+    assert f"{percent(row['defection_rate'])}, 95% interval {lower} – {upper}" in tooltip
     assert bar.one("text", "value").text == percent(row["defection_rate"])
     rect = bar.one("rect")
     assert float(rect.attrs["height"]) == pytest.approx(height * row["defection_rate"], abs=0.11)
