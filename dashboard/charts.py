@@ -46,7 +46,11 @@ def _data(data: dict) -> str:
 
 @dataclass
 class Bar:
-    """One bar: its value (drawn height), optional interval, label under it and the figures it shows."""
+    """One bar: its value (drawn height), optional interval, label under it and the figures it shows.
+
+    A bar without a value may say why in `status` (lines written upright in its place); `foot` lines are
+    written under its label (counts that hold with or without a value); `tip` is its tooltip (default `text`).
+    """
 
     label: str
     value: float | None
@@ -55,6 +59,9 @@ class Bar:
     text: str = ""
     color: str = PALETTE[0]
     data: dict = field(default_factory=dict)
+    status: tuple[str, ...] = ()
+    foot: tuple[str, ...] = ()
+    tip: str = ""
 
 
 def bar_chart(
@@ -67,13 +74,23 @@ def bar_chart(
     width: int = 760,
     height: int = 340,
 ) -> str:
-    """Vertical bars in groups (one group per x label), each with an optional error bar [lower, upper]."""
-    left, right, top, bottom = 64, 16, 20, 56
+    """Vertical bars in groups (one group per x label), each with an optional error bar [lower, upper].
+
+    The plot area keeps its size whatever the number of foot lines: the drawing grows downwards for them.
+    """
+    line_h = 14
+    n_foot = max((len(b.foot) for _, bars in groups for b in bars), default=0)
+    multi = any(len(bars) > 1 for _, bars in groups)
+    height += line_h * n_foot
+    left, right, top, bottom = 64, 16, 20, 56 + line_h * n_foot
     plot_w, plot_h = width - left - right, height - top - bottom
     values = [v for _, bars in groups for b in bars for v in (b.value, b.upper) if v is not None]
     top_value = y_max if y_max is not None else _nice_ceiling(max(values, default=0) or 1)
     n_groups = max(len(groups), 1)
     group_w = plot_w / n_groups
+    base = top + plot_h
+    foot_y0 = base + (14 + line_h if multi else 18 + line_h)
+    group_y = base + (14 + line_h * (n_foot + 1) + 6 if multi else 18)
 
     def y(value: float) -> float:
         return top + plot_h - plot_h * min(value, top_value) / top_value
@@ -85,7 +102,8 @@ def bar_chart(
         bar_w = group_w * 0.7 / max(len(bars), 1)
         for b, bar in enumerate(bars):
             x = x0 + group_w * 0.15 + b * bar_w
-            tip = escape(f"{group_label} {bar.label}: {bar.text}".strip())
+            cx = x + bar_w / 2
+            tip = escape(f"{group_label} {bar.label}: {bar.tip or bar.text}".strip())
             parts.append(f'<g class="bar"{_data({"label": bar.label, "group": group_label, **bar.data})}>')
             parts.append(f"<title>{tip}</title>")
             if bar.value is not None:
@@ -94,7 +112,6 @@ def bar_chart(
                     f'height="{top + plot_h - y(bar.value):.1f}" fill="{bar.color}"/>'
                 )
             if bar.lower is not None and bar.upper is not None:
-                cx = x + bar_w / 2
                 parts.append(
                     f'<g class="error-bar" stroke="#222" stroke-width="1.5">'
                     f'<line x1="{cx:.1f}" x2="{cx:.1f}" y1="{y(bar.lower):.1f}" y2="{y(bar.upper):.1f}"/>'
@@ -104,20 +121,36 @@ def bar_chart(
                     f'y2="{y(bar.lower):.1f}"/>'
                     "</g>"
                 )
-            label_y = y(bar.upper if bar.upper is not None else (bar.value or 0)) - 6
-            parts.append(
-                f'<text class="value" x="{x + bar_w / 2:.1f}" y="{max(label_y, top + 10):.1f}" '
-                f'text-anchor="middle">{escape(bar.text)}</text>'
-            )
-            if len(bars) > 1:
+            if bar.value is None and bar.status:
+                # upright lines reading bottom to top, centred on the bar's column
+                first_dy = -0.6 * (len(bar.status) - 1)
+                spans = "".join(
+                    f'<tspan x="0" dy="{first_dy if i == 0 else 1.2:.2f}em">{escape(line)}</tspan>'
+                    for i, line in enumerate(bar.status)
+                )
                 parts.append(
-                    f'<text class="series" x="{x + bar_w / 2:.1f}" y="{top + plot_h + 14}" '
+                    f'<text class="status" font-size="11" fill="#555" '
+                    f'transform="translate({cx + 4:.1f},{base - 6:.1f}) rotate(-90)">{spans}</text>'
+                )
+            if bar.text:
+                label_y = y(bar.upper if bar.upper is not None else (bar.value or 0)) - 6
+                parts.append(
+                    f'<text class="value" x="{cx:.1f}" y="{max(label_y, top + 10):.1f}" '
+                    f'text-anchor="middle">{escape(bar.text)}</text>'
+                )
+            if multi:
+                parts.append(
+                    f'<text class="series" x="{cx:.1f}" y="{base + 14}" '
                     f'text-anchor="middle">{escape(bar.label)}</text>'
+                )
+            for i, line in enumerate(bar.foot):
+                parts.append(
+                    f'<text class="foot" font-size="11" x="{cx:.1f}" y="{foot_y0 + line_h * i}" '
+                    f'text-anchor="middle">{escape(line)}</text>'
                 )
             parts.append("</g>")
         parts.append(
-            f'<text class="group" x="{x0 + group_w / 2:.1f}" '
-            f'y="{top + plot_h + (34 if len(bars) > 1 else 18)}" '
+            f'<text class="group" x="{x0 + group_w / 2:.1f}" y="{group_y}" '
             f'text-anchor="middle">{escape(group_label)}</text>'
         )
     parts.append("</svg>")

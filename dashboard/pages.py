@@ -16,10 +16,11 @@ from urllib.parse import urlencode
 
 from dashboard import charts
 from dashboard.charts import PALETTE, Bar, Series, percent
-from dashboard.serving import MissingMart, Publication
+from dashboard.serving import Publication
 
-# The z of the reports' 95% Wilson intervals (macros/marts/wilson_interval.sql); used only for cells the
-# dashboard recomputes under a filter.
+# The z of rpt_hidden_defector_matrix's 95% Wilson intervals (macros/marts/wilson_interval.sql); used only for
+# the matrix cells the dashboard recomputes under a filter. The level and stickiness reports carry
+# censoring-aware estimates the dashboard shows as published and never recomputes.
 WILSON_Z = 1.96
 
 # Every table of the publication the pages read (declared as the dbt exposure answers_dashboard).
@@ -283,53 +284,92 @@ def matrix_page(pub: Publication, filters: Filters) -> Page:
 LEVELS = "rpt_defection_rate_by_poor_experience_count"
 
 
-def _rate_bars(rows: list[dict], label_key: str, count_key: str, color: str = PALETTE[0]) -> list[Bar]:
+# What estimate_status says, in words; a status the dashboard does not know is shown as published.
+STATUS_WORDS = {
+    "estimated": "estimated",
+    "insufficient_follow_up": "insufficient follow-up",
+    "no_customers": "no customers",
+}
+
+ESTIMATE_CAPTION = (
+    "defection_rate: cumulative incidence within the horizon (defection_horizon_days; censoring-aware), "
+    "95% interval (log-log) from defection_rate_ci_lower to defection_rate_ci_upper as error bars. Only rows "
+    "with estimate_status = estimated carry a rate; the others say why in place of a bar. Under follow-up: "
+    "customers_censored, customers whose horizon is not over yet, counted for as long as they were followed."
+)
+
+
+def status_words(row: dict, count_key: str) -> tuple[str, ...]:
+    """Why a row carries no rate, from its estimate_status and counts (lines of one sentence)."""
+    status = row["estimate_status"]
+    words = STATUS_WORDS.get(status, str(status).replace("_", " "))
+    if status == "no_customers":
+        return (words,)
+    return (
+        f"{words}: ",
+        f"{row[count_key]:,} reached, ",
+        f"{row['customers_censored']:,} still under follow-up",
+    )
+
+
+def _estimate_bars(
+    rows: list[dict], label_key: str, count_key: str, color: str, censored_words: str = "under follow-up"
+) -> list[Bar]:
+    """One bar per report row: a bar with its interval where estimate_status = estimated, else the status in
+    words; under every bar its customers and how many are still under follow-up (`censored_words`)."""
     bars = []
     for r in rows:
-        rate = r.get("defection_rate")
-        text = (
-            f"{percent(rate)} (n={r[count_key]:,})" if rate is not None else f"no rate (n={r[count_key]:,})"
-        )
-        bars.append(
-            Bar(
+        reached, censored = r[count_key], r["customers_censored"]
+        defected = r["customers_defected"]
+        counts = f"{reached:,} reached, {defected:,} defected, {censored:,} still under follow-up"
+        if r["estimate_status"] == "estimated" and r["defection_rate"] is not None:
+            lower, upper = r["defection_rate_ci_lower"], r["defection_rate_ci_upper"]
+            interval = f"95% interval {percent(lower)} – {percent(upper)}"
+            bar = Bar(
                 label=str(r[label_key]),
-                value=rate,
-                lower=r.get("defection_rate_ci_lower"),
-                upper=r.get("defection_rate_ci_upper"),
-                text=text,
-                color=color,
-                data=r,
+                value=r["defection_rate"],
+                lower=lower,
+                upper=upper,
+                text=percent(r["defection_rate"]),
+                tip=f"{percent(r['defection_rate'])}, {interval}; {counts}",
             )
-        )
+        else:
+            status = status_words(r, count_key)
+            bar = Bar(label=str(r[label_key]), value=None, status=status, tip=f"{''.join(status)}; {counts}")
+        bar.color = color
+        bar.data = r
+        bar.foot = (f"n={reached:,}", f"{censored:,} {censored_words}")
+        bars.append(bar)
     return bars
 
 
-def _count_column(columns: list[str]) -> str:
-    """The report's customer-count column: the first `customers*` column that is not the defected count."""
-    for column in columns:
-        if column.startswith("customers") and column != "customers_defected":
-            return column
-    raise MissingMart(f"no customer count column among {columns}")
+LEVEL_COLUMNS = (
+    "poor_experience_level",
+    "poor_experience_level_label",
+    "customers_reached",
+    "customers_defected",
+    "customers_censored",
+    "estimate_status",
+    *RATE_COLUMNS,
+)
 
 
 def levels_page(pub: Publication, filters: Filters) -> Page:
     pub.require(LEVELS)
-    if fallback := table_only(
-        pub, LEVELS, "Defection rate by number of poor experiences", ("poor_experience_level", *RATE_COLUMNS)
-    ):
+    if fallback := table_only(pub, LEVELS, "Defection rate by number of poor experiences", LEVEL_COLUMNS):
         return fallback
     result = pub.query(f"select * from {LEVELS} order by poor_experience_level")
     rows = result.dicts()
-    label_key = next((c for c in result.columns if c.endswith("_label")), result.columns[0])
-    count_key = _count_column(result.columns)
-    bars = _rate_bars(rows, label_key, count_key, PALETTE[3])
+    bars = _estimate_bars(rows, "poor_experience_level_label", "customers_reached", PALETTE[3])
     svg = charts.bar_chart(
         [(b.label, [b]) for b in bars], y_label="defection_rate", css_class="rate-by-level", y_max=1.0
     )
     body = (
-        f"<figure>{svg}<figcaption>{LEVELS}: defection_rate by {escape(label_key)}, error bars from "
-        "defection_rate_ci_lower to defection_rate_ci_upper (95% Wilson score interval); "
-        f"n = {escape(count_key)}.</figcaption></figure>" + table(result.columns, result.rows, LEVELS)
+        f"<figure>{svg}<figcaption>{LEVELS}: defection_rate by poor_experience_level_label, the "
+        "probability of defecting after exactly that many poor experiences. "
+        + ESTIMATE_CAPTION
+        + " Under each level: n = customers_reached and customers_censored.</figcaption></figure>"
+        + table(result.columns, result.rows, LEVELS)
     )
     return Page("Defection rate by number of poor experiences", body, None)
 
@@ -537,54 +577,55 @@ def customer_page(pub: Publication, filters: Filters, customer_id: str) -> Page:
 STICKINESS = "rpt_defection_by_stickiness"
 
 
-def _band_order(pub: Publication, columns: list[str], rows: list[dict]) -> list:
-    """Bands in the order of a published sort key when the report has one, else of the lowest stickiness_score
-    dim_customers gives each band, else alphabetical."""
-    bands = list(dict.fromkeys(r["stickiness_band"] for r in rows))
-    sort_keys = [c for c in columns if c != "stickiness_band" and "band" in c]
-    sort_key = next((c for c in sort_keys if any(word in c for word in ("sort", "order", "rank"))), None)
-    if sort_key:
-        rank = {r["stickiness_band"]: r[sort_key] for r in rows}
-        return sorted(bands, key=lambda b: (rank[b] is None, rank[b]))
-    if pub.has_columns("dim_customers", "stickiness_band", "stickiness_score"):
-        rank = dict(
-            pub.query(
-                "select stickiness_band, min(stickiness_score) from dim_customers group by stickiness_band"
-            ).rows
-        )
-        return sorted(bands, key=lambda b: (rank.get(b) is None, rank.get(b) or 0, str(b)))
-    return sorted(bands, key=str)
+STICKINESS_COLUMNS = (
+    "had_poor_experience",
+    "stickiness_band",
+    "stickiness_band_order",
+    "customers",
+    "customers_defected",
+    "customers_censored",
+    "estimate_status",
+    *RATE_COLUMNS,
+)
 
 
 def stickiness_page(pub: Publication, filters: Filters) -> Page:
     pub.require(STICKINESS)
-    if fallback := table_only(
-        pub, STICKINESS, "Defection by stickiness", ("had_poor_experience", "stickiness_band", *RATE_COLUMNS)
-    ):
+    if fallback := table_only(pub, STICKINESS, "Defection by stickiness", STICKINESS_COLUMNS):
         return fallback
-    result = pub.query(f"select * from {STICKINESS} order by had_poor_experience desc, stickiness_band")
+    result = pub.query(
+        f"select * from {STICKINESS} "
+        "order by stickiness_band_order, stickiness_band, had_poor_experience desc"
+    )
     rows = result.dicts()
-    count_key = _count_column(result.columns)
     flags = list(dict.fromkeys(r["had_poor_experience"] for r in rows))
     colors = {flag: PALETTE[3] if flag else PALETTE[0] for flag in flags}
     groups = []
-    for band in _band_order(pub, result.columns, rows):
-        group_rows = [r for r in rows if r["stickiness_band"] == band]
+    for band in dict.fromkeys(r["stickiness_band"] for r in rows):
         bars = []
-        for r in group_rows:
-            (bar,) = _rate_bars([r], "had_poor_experience", count_key, colors[r["had_poor_experience"]])
-            bar.label = charts.attr(r["had_poor_experience"])
-            bars.append(bar)
+        for r in rows:
+            if r["stickiness_band"] == band:
+                (bar,) = _estimate_bars(
+                    [r], "had_poor_experience", "customers", colors[r["had_poor_experience"]], "censored"
+                )
+                bar.label = charts.attr(r["had_poor_experience"])
+                bars.append(bar)
         groups.append((str(band), bars))
-    svg = charts.bar_chart(groups, y_label="defection_rate", css_class="stickiness", y_max=1.0, height=360)
+    svg = charts.bar_chart(
+        groups, y_label="defection_rate", css_class="stickiness", y_max=1.0, height=360, width=900
+    )
     legend = " ".join(
         f'<span class="swatch" style="background:{colors[f]}"></span>had_poor_experience = {charts.attr(f)}'
         for f in flags
     )
     body = (
-        f"<figure>{svg}<figcaption>{STICKINESS}: defection_rate per stickiness_band, error bars the 95% "
-        "Wilson "
-        f"interval; {legend}.</figcaption></figure>" + table(result.columns, result.rows, STICKINESS)
+        f"<figure>{svg}<figcaption>{STICKINESS}: defection_rate per stickiness_band (in "
+        "stickiness_band_order), within the horizon of the first poor experience (true) or of the episode "
+        "start before any poor experience (false). "
+        + ESTIMATE_CAPTION
+        + " Under each bar: n = customers and customers_censored (still under follow-up); "
+        + f"{legend}.</figcaption></figure>"
+        + table(result.columns, result.rows, STICKINESS)
     )
     return Page("Defection by stickiness", body, None)
 

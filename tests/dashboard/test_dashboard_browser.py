@@ -19,6 +19,7 @@ from urllib.parse import urlencode
 
 import duckdb
 import pytest
+from chart_checks import as_attr, assert_estimate_bar, assert_log_log_caption, plot_height
 from chromium_dom import Node, dump_dom, parse
 
 from dashboard.charts import percent
@@ -105,16 +106,6 @@ def page(dashboard: Dashboard, path: str, **query) -> Node:
     return parse(dump_dom(dashboard.url(path, **query)))
 
 
-def as_attr(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return repr(value)
-    return str(value)
-
-
 def assert_offline(dom: Node):
     """Nothing on the page is fetched from another host: no scripts, no stylesheets, only local links."""
     assert not dom.find_all("script"), "the dashboard ships no JavaScript"
@@ -126,25 +117,6 @@ def assert_offline(dom: Node):
                 assert value.startswith(("/", "#", "?")), (
                     f"<{node.tag} {name}={value!r}> leaves the dashboard"
                 )
-
-
-def assert_rate_bar(bar: Node, row: dict, count_key: str, plot_height: float, y_max: float = 1.0):
-    """A bar's data attributes are the row's figures, its label states them and its drawing matches them."""
-    for column in ("defection_rate", "defection_rate_ci_lower", "defection_rate_ci_upper", count_key):
-        assert bar.data(column) == as_attr(row[column]), column
-    text = bar.one("text", "value").text
-    if row["defection_rate"] is None:
-        assert not bar.find_all("rect")
-        assert "no rate" in text
-        return
-    assert percent(row["defection_rate"]) in text and f"n={row[count_key]:,}" in text
-    rect = bar.one("rect")
-    assert float(rect.attrs["height"]) == pytest.approx(plot_height * row["defection_rate"] / y_max, abs=0.11)
-    lines = bar.one("g", "error-bar").find_all("line")
-    ys = sorted(float(v) for line in lines for v in (line.attrs["y1"], line.attrs["y2"]))
-    bottom = float(rect.attrs["y"]) + float(rect.attrs["height"])
-    assert bottom - ys[0] == pytest.approx(plot_height * row["defection_rate_ci_upper"] / y_max, abs=0.11)
-    assert bottom - ys[-1] == pytest.approx(plot_height * row["defection_rate_ci_lower"] / y_max, abs=0.11)
 
 
 def test_matrix_draws_every_cell_of_the_published_matrix(dashboard, marts):
@@ -170,20 +142,22 @@ def test_matrix_draws_every_cell_of_the_published_matrix(dashboard, marts):
         assert outlined == row["is_hidden_defector_cell"]
 
 
-def test_rate_by_poor_experience_count_has_wilson_error_bars(dashboard, marts):
+def test_rate_by_poor_experience_count_draws_the_published_estimates(dashboard, marts):
     dom = page(dashboard, "/poor-experiences")
     assert_offline(dom)
     rows = marts("select * from rpt_defection_rate_by_poor_experience_count order by poor_experience_level")
-    bars = dom.one("svg", "rate-by-level").find_all("g", "bar")
+    svg = dom.one("svg", "rate-by-level")
+    bars = svg.find_all("g", "bar")
     assert [b.data("poor_experience_level_label") for b in bars] == [
         r["poor_experience_level_label"] for r in rows
     ]
-    plot_height = 340 - 20 - 56
     for bar, row in zip(bars, rows, strict=True):
-        assert_rate_bar(bar, row, "customers_reached", plot_height)
-    assert any(row["defection_rate"] for row in rows), (
-        "the small company has defections after poor experiences"
+        assert_estimate_bar(bar, row, "customers_reached", plot_height(svg))
+    assert any(row["estimate_status"] == "estimated" and row["defection_rate"] for row in rows), (
+        "the small company has an estimated level with defections"
     )
+    assert len(svg.find_all("g", "error-bar")) == sum(r["estimate_status"] == "estimated" for r in rows)
+    assert_log_log_caption(dom)
     assert "do not apply" in dom.one("main").text
 
 
@@ -263,11 +237,12 @@ def test_drill_down_shows_one_customers_whole_journey(dashboard, marts):
     assert [dt.text for dt in profile.find_all("dt")] == list(customer.keys())
 
 
-def test_stickiness_bars_per_band_with_intervals(dashboard, marts):
+def test_stickiness_bars_per_band_draw_the_published_estimates(dashboard, marts):
     dom = page(dashboard, "/stickiness")
     assert_offline(dom)
     rows = marts("select * from rpt_defection_by_stickiness")
-    bars = dom.one("svg", "stickiness").find_all("g", "bar")
+    svg = dom.one("svg", "stickiness")
+    bars = svg.find_all("g", "bar")
     assert len(bars) == len(rows)
     for row in rows:
         (bar,) = [
@@ -276,13 +251,15 @@ def test_stickiness_bars_per_band_with_intervals(dashboard, marts):
             if b.data("stickiness_band") == row["stickiness_band"]
             and b.data("had_poor_experience") == as_attr(row["had_poor_experience"])
         ]
-        assert_rate_bar(bar, row, "customers", 360 - 20 - 56)
-    # bands left to right in the order of the lowest stickiness score dim_customers gives each band
+        assert_estimate_bar(bar, row, "customers", plot_height(svg), "censored")
+    assert len(svg.find_all("g", "error-bar")) == sum(r["estimate_status"] == "estimated" for r in rows)
+    # bands left to right in the published stickiness_band_order
     order = marts(
-        "select stickiness_band, min(stickiness_score) as s from dim_customers group by 1 order by 2"
+        "select stickiness_band from rpt_defection_by_stickiness "
+        "group by all order by min(stickiness_band_order)"
     )
-    groups = [t.text for t in dom.one("svg", "stickiness").find_all("text", "group")]
-    assert groups == [r["stickiness_band"] for r in order if r["stickiness_band"] in groups]
+    assert [t.text for t in svg.find_all("text", "group")] == [r["stickiness_band"] for r in order]
+    assert_log_log_caption(dom)
 
 
 def test_retention_draws_one_survival_curve_per_cohort(dashboard, marts):
@@ -441,15 +418,14 @@ def test_publication_info_gives_the_publication_time_when_published(serving_dir,
 
 
 def test_recomputed_wilson_intervals_equal_the_published_ones(marts):
-    """Filtered cells get their interval from dashboard.pages.wilson: the figures of the reports' macro."""
+    """Filtered matrix cells get their interval from dashboard.pages.wilson: the figures of the matrix's
+    macro."""
     from dashboard.pages import wilson
 
-    rows = marts("select * from rpt_defection_rate_by_poor_experience_count") + marts(
-        "select *, customers as customers_reached from rpt_hidden_defector_matrix"
-    )
-    assert any(r["customers_reached"] for r in rows)
+    rows = marts("select * from rpt_hidden_defector_matrix")
+    assert any(r["customers"] for r in rows)
     for row in rows:
-        assert wilson(row["customers_defected"], row["customers_reached"]) == (
+        assert wilson(row["customers_defected"], row["customers"]) == (
             row["defection_rate_ci_lower"],
             row["defection_rate_ci_upper"],
         )
