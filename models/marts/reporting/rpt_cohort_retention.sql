@@ -30,7 +30,7 @@ month_offsets as (
 
 -- A cohort month m is reported once every member's sign-up + m months lies on or before the as-of instant.
 -- Decided per cohort (a few dozen) before members are joined: filtering every customer x offset pair
--- (121M rows at 1M customers) took most of the model.
+-- (121M rows at 1M customers) would be most of the model.
 cohorts as (
     select distinct cohort_month from cohort_members
 ),
