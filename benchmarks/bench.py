@@ -1,27 +1,37 @@
 """Benchmark the warehouse stage by stage, at several company sizes, on this machine.
 
-    python -m benchmarks.bench --customers 10000,100000 --days 730
+    python -m benchmarks.bench --customers 10000 --days 730
 
 For each size it generates a company, then runs each stage of the main job as its own process and records
 wall time, peak memory (RSS summed over the process tree, sampled) and raw rows per second:
 generate, load, dbt build, GX checks, publish. The dbt build is the full build the project runs (a first
 build, the weekly build, any build without run config): `dbt build` with settings.build_flags("all"), i.e.
 --exclude-resource-type unit_test and every data test on whole tables. The GX checks are `python -m
-expectations` as a user runs it, with its default of one worker process per core (`--jobs`); the Dagster
-checks validate in their step's process. It also measures
-- the floor: the SQL dbt compiled, run as one script straight in DuckDB (no dbt, no orchestration);
+expectations` as a user runs it, with its default of one worker process per core (`--jobs`). It also measures
+- the floor: the SQL dbt compiled, run as one script straight in DuckDB (no dbt, no orchestration). It says
+  what dbt costs around our SQL, not whether our SQL does needless work;
+- the reference: what any design must do whatever its models, written without them: DuckDB reading every
+  landed raw row once (every column) and sorting the touchpoints once (every raw row that names a party and
+  a time, numbered in time order per party, as a journey needs). build / reference says how far the
+  project's SQL is from that least work;
 - one more day: the last export day held back, loaded and built incrementally after the full build, with
   what the scheduled daily build runs: settings.build_flags("latest_run"), the same flags plus
   --vars '{"data_tests_scope": "latest_run"}' (incremental models tested on the rows the run wrote), in a
   dbt target folder holding a parse made with those vars (untimed), as Dagster's daily builds keep one;
   then that daily build once more with no new rows, the part of a daily build paid whatever the day holds;
-- readers during a build: latency of a BI query on the published marts while the next build runs.
-`--core-only` runs only the main job's stages, for sizes where the floor and one more day would not fit in
-the time at hand. `--drop-loaded-exports` deletes each export day's files once they are loaded (the held-back
-last day stays; the deleting is not timed), for sizes whose exports, warehouse and spill do not fit on the
-disk together (10M customers: about 31 GB of CSV per 365 days, and as much again of warehouse). Results go
-to a JSON file and a Markdown table (BENCHMARKS.md by default), which also judges each target of issue 5
-(TARGETS) from the run's own figures. Timings are figures, not tests.
+- readers during a build: latency of a BI query on the published marts while the next build runs;
+- the Dagster main job: `python -m orchestration.run`, the path a user runs, on the same export days in a
+  warehouse, serving folder and Dagster instance of its own. Its time against the bare stages' sum is the
+  orchestration's overhead.
+`--core-only` runs only the main job's bare stages, for sizes where the rest would not fit in the time at
+hand. `--drop-loaded-exports` deletes each export day's files once they are loaded (the held-back last day
+stays; the deleting is not timed; the Dagster stage is skipped, it needs the files), for sizes whose exports,
+warehouse and spill do not fit on the disk together.
+
+Everything is written under --work-dir (a temporary folder by default): results.json and results.md there.
+`--json` and `--markdown` write them elsewhere, e.g. into the repository; a Markdown file that holds the
+TABLES_BEGIN and TABLES_END markers gets only the text between them replaced, the rest of the page stays.
+The targets (TARGETS) are judged from the run's own figures. Timings are figures, not tests.
 """
 
 from __future__ import annotations
@@ -33,20 +43,28 @@ import platform
 import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 import psutil
 
 from orchestration.settings import build_flags, scope_vars
+from raw.contract import TableSpec, load_contract
 from raw.load import available_export_dates
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-NOTES_HEADING = "\n## Notes\n"
+CONTRACT_PATH = REPO_ROOT / "raw" / "contract.yml"
+DEFAULT_WORK_DIR = Path(tempfile.gettempdir()) / "warehouse-bench"
+# A Markdown page holding both lines gets only the text between them replaced by a run's tables.
+TABLES_BEGIN = "<!-- tables written by python -m benchmarks.bench: do not edit by hand -->"
+TABLES_END = "<!-- end of the tables written by python -m benchmarks.bench -->"
+# Bare stages whose sum is the main job's end to end, and the one stage that runs the same job in Dagster.
+CORE_STAGES = ("load", "dbt build", "gx checks", "publish")
+DAGSTER_STAGE = "dagster main job"
 
 
 @dataclass
@@ -79,7 +97,7 @@ class SizeResult:
 
 @dataclass(frozen=True)
 class Target:
-    """One target of issue 5: `figure` of the size `customers` (None: every size measured) at most `limit`;
+    """One target: `figure` of the size `customers` (None: every size measured) at most `limit`;
     with `completes`, a run of that size that failed misses it rather than leaving it unmeasured."""
 
     text: str
@@ -89,8 +107,8 @@ class Target:
     completes: bool = False
 
 
-# The targets on this 2-core, 24 GB machine, as issue 5 states them. Each is judged from the run's own
-# figures, so the verdicts in BENCHMARKS.md always belong to the tables beside them.
+# The targets on a 2-core, 24 GB machine. Each is judged from the run's own figures, so the verdicts written
+# with the tables always belong to them.
 TARGETS = (
     Target(
         "1M customers end to end (load, build, GX, publish) <= 5 min", "end_to_end_seconds", 300, 1_000_000
@@ -108,6 +126,12 @@ TARGETS = (
         "one more day <= 10% of the full build at 1M customers",
         "one_more_day_share_of_full_build",
         0.10,
+        1_000_000,
+    ),
+    Target(
+        "daily build with no new rows <= 5% of the full build at 1M customers",
+        "daily_build_no_new_rows_share_of_full_build",
+        0.05,
         1_000_000,
     ),
     Target("GX checks <= 20% of the total", "gx_share_of_total", 0.20),
@@ -253,6 +277,59 @@ def floor_script(manifest_path: Path) -> str:
     return "\n".join(statements)
 
 
+# A touchpoint's party, by column name in order of preference: who the row is about, as the source knows it
+# (the CRM customer, else the billing account, else the e-mail address the survey tool uses).
+PARTY_COLUMNS = ("customer_id", "crm_customer_id", "account_number", "email", "billing_email")
+
+
+def touchpoint_columns(table: TableSpec) -> tuple[str, str] | None:
+    """(party, time) of a raw table's rows as touchpoints, from the contract alone: the first party column
+    (PARTY_COLUMNS) and the first timestamp (else date) column; None when the table has no party or no time
+    (campaigns, survey definitions, invoice lines: they describe other rows)."""
+    names = table.column_names
+    party = next((c for c in PARTY_COLUMNS if c in names), None)
+    kinds = ("TIMESTAMP", "DATE")
+    time = next(
+        (c.name for kind in kinds for c in table.columns if c.type.startswith(kind)),
+        None,
+    )
+    return (party, time) if party and time else None
+
+
+def reference_script(landed_tables: set[str]) -> tuple[str, int]:
+    """The least work any design must do on the landed raw tables (schema `raw` of the attached warehouse
+    `wh`), written from the contract alone, none of our models: every row of every table read once with
+    every column (hashed, so no column can be skipped), and ONE sort of all touchpoints (party, time, table,
+    row hash), numbering each party's in time order, written to a table as a journey is. Tables whose rows
+    are no touchpoints are read into one aggregate row each. Returns the script and the number of tables
+    whose rows are touchpoints."""
+    contract = load_contract(CONTRACT_PATH)
+    statements, parts = [], []
+    for name in sorted(contract.tables):
+        if name not in landed_tables:
+            continue
+        columns = touchpoint_columns(contract.tables[name])
+        relation = f'wh.raw."{name}"'
+        if columns is None:
+            statements.append(
+                f'create table "read_{name}" as '
+                f"select count(*) as n, bit_xor(hash(*columns(*))) as h from {relation};"
+            )
+            continue
+        party, time = columns
+        parts.append(
+            f'select "{party}"::varchar as party, "{time}"::timestamptz as event_at, '
+            f"'{name}' as source, hash(*columns(*)) as row_hash from {relation}"
+        )
+    union = "\n    union all ".join(parts) or "select null::varchar, null::timestamptz, null, null::ubigint"
+    statements.append(
+        "create table reference_touchpoints as select party, event_at, source, row_hash, "
+        "row_number() over (partition by party order by event_at, source, row_hash) as sequence_number "
+        f"from (\n    {union}\n) as touchpoints;"
+    )
+    return "\n".join(statements), len(parts)
+
+
 def reader_probe(
     serving_file: Path, stop: threading.Event, latencies: list[float], errors: list[str]
 ) -> None:
@@ -288,7 +365,7 @@ def bench_size(
         work / "warehouse.duckdb",
         work / "serving",
     )
-    env = {
+    env = base_env = {
         **os.environ,
         "WAREHOUSE_PATH": str(warehouse),
         "SERVING_DIR": str(serving),
@@ -297,9 +374,9 @@ def bench_size(
     }
     py = sys.executable
 
-    def stage(name, cmd, rows=None, note="", allowed_exit=0):
+    def stage(name, cmd, rows=None, note="", allowed_exit=0, env=None):
         try:
-            res = run_stage(name, cmd, env, rows, note, allowed_exit)
+            res = run_stage(name, cmd, {**base_env, **(env or {})}, rows, note, allowed_exit)
         except StageFailed as failed:
             result.stages.append(failed.result)
             raise
@@ -383,7 +460,7 @@ def bench_size(
             f"publish_marts(Path({str(warehouse)!r}), Path({str(serving)!r}))",
         ],
     )
-    core = [s for s in result.stages if s.stage in ("load", "dbt build", "gx checks", "publish")]
+    core = [s for s in result.stages if s.stage in CORE_STAGES]
     total = sum(s.seconds for s in core)
     result.figures["end_to_end_seconds"] = round(total, 2)
     result.figures["end_to_end_peak_rss_mb"] = max(s.peak_rss_mb for s in core)
@@ -420,6 +497,34 @@ def bench_size(
     )
     floor_db.unlink()
     result.figures["build_to_floor_ratio"] = round(build.seconds / floor.seconds, 2)
+
+    # The reference: the least work on the same landed rows, in a scratch file with the warehouse attached
+    # read-only (nothing else writes it meanwhile), under the same DuckDB settings as the floor.
+    script, touchpoint_tables = reference_script(landed_raw_tables(warehouse))
+    (work / "reference.sql").write_text(script)
+    reference_db = work / "reference" / "reference.duckdb"
+    reference_db.parent.mkdir()
+    reference = stage(
+        "reference (raw read + one sort)",
+        [
+            py,
+            "-c",
+            "import duckdb,sys; from orchestration.settings import duckdb_config; "
+            "con=duckdb.connect(sys.argv[1], config={**duckdb_config(), 'preserve_insertion_order': False}); "
+            "con.execute(f\"attach '{sys.argv[2]}' as wh (read_only)\"); "
+            "con.execute(open(sys.argv[3]).read()); con.close()",
+            str(reference_db),
+            str(warehouse),
+            str(work / "reference.sql"),
+        ],
+        raw_rows,
+    )
+    with duckdb.connect(str(reference_db), read_only=True) as con:
+        touchpoints = con.execute("select count(*) from reference_touchpoints").fetchone()[0]
+    shutil.rmtree(reference_db.parent)
+    result.figures["reference_touchpoint_tables"] = touchpoint_tables
+    result.figures["reference_touchpoints"] = touchpoints
+    result.figures["build_to_reference_ratio"] = round(build.seconds / reference.seconds, 2)
 
     # One more day: load the held-back day and build incrementally, while a reader queries the publication.
     # Its dbt folder holds a parse made with the daily --vars, as the previous daily build leaves it in
@@ -468,6 +573,9 @@ def bench_size(
     one_more = day_load.seconds + day_build.seconds + day_pub.seconds
     result.figures["one_more_day_seconds"] = round(one_more, 2)
     result.figures["one_more_day_share_of_full_build"] = round(day_build.seconds / build.seconds, 3)
+    result.figures["daily_build_no_new_rows_share_of_full_build"] = round(
+        no_new_rows.seconds / build.seconds, 3
+    )
     result.figures["daily_build_no_new_rows_share_of_one_more_day_build"] = round(
         no_new_rows.seconds / day_build.seconds, 3
     )
@@ -478,24 +586,97 @@ def bench_size(
     if lat:
         result.figures["reader_latency_p50_ms"] = round(lat[len(lat) // 2] * 1000, 1)
         result.figures["reader_latency_max_ms"] = round(lat[-1] * 1000, 1)
+
+    if not drop_loaded_exports:
+        bench_dagster_main_job(result, stage, work, exports, all_but_last)
     return result
 
 
-def markdown(results: list[SizeResult], command: str) -> str:
+def bench_dagster_main_job(result: SizeResult, stage, work: Path, exports: Path, days: list[str]) -> None:
+    """The path a user runs, `python -m orchestration.run`, on the export days the bare stages loaded, in a
+    warehouse, serving folder, GX folder, dbt target folder and Dagster instance of its own (the bare
+    stages' files stay untouched). The days are hard links to the generated files (a copy where links are
+    not possible), so the job finds exports already in EXPORTS_DIR and generates nothing; it is called with
+    settings only, no arguments."""
+    root = work / "dagster"
+    job_exports = root / "exports"
+    for day in days:
+        (job_exports / day).mkdir(parents=True)
+        for file in (exports / day).iterdir():
+            try:
+                os.link(file, job_exports / day / file.name)
+            except OSError:
+                shutil.copy2(file, job_exports / day / file.name)
+    env = {
+        "DAGSTER_HOME": str(root / "dagster_home"),
+        "WAREHOUSE_PATH": str(root / "warehouse.duckdb"),
+        "EXPORTS_DIR": str(job_exports),
+        "SERVING_DIR": str(root / "serving"),
+        "GX_DIR": str(root / "gx"),
+        "ALERTS_PATH": str(root / "alerts.log"),
+        "DBT_TARGET_PATH": str(root / "target"),
+        "PARTITIONS_START_DATE": days[0],
+    }
+    job = stage(DAGSTER_STAGE, [sys.executable, "-m", "orchestration.run"], result.raw_rows, env=env)
+    bare = result.figures["end_to_end_seconds"]
+    result.figures["dagster_main_job_seconds"] = job.seconds
+    result.figures["dagster_main_job_peak_rss_mb"] = job.peak_rss_mb
+    result.figures["orchestration_overhead_seconds"] = round(job.seconds - bare, 2)
+    result.figures["dagster_to_bare_ratio"] = round(job.seconds / bare, 2)
+    shutil.rmtree(root, ignore_errors=True)
+
+
+def landed_raw_tables(warehouse: Path) -> set[str]:
+    """Names of the tables in the warehouse's schema `raw`."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        rows = con.execute(
+            "select table_name from information_schema.tables where table_schema = 'raw'"
+        ).fetchall()
+    return {name for (name,) in rows}
+
+
+def code_version() -> str:
+    """The commit the benchmark ran at, `+ local changes` when the checkout differs from it."""
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown (not a git checkout)"
+    return commit + (" + local changes" if dirty else "")
+
+
+def run_command(args: argparse.Namespace) -> str:
+    """The command that reproduces the measurement: sizes, seed and stage options, without this machine's
+    paths (where the files go changes no figure)."""
+    parts = ["python -m benchmarks.bench", f"--customers {args.customers}", f"--days {args.days}"]
+    parts.append(f"--seed {args.seed}")
+    parts += [
+        flag
+        for flag, on in (("--core-only", args.core_only), ("--drop-loaded-exports", args.drop_loaded_exports))
+        if on
+    ]
+    return " ".join(parts)
+
+
+def markdown(results: list[SizeResult], command: str, version: str) -> str:
+    """The run's tables: the machine, the command, the targets judged, then each size's stages and figures."""
     mem = psutil.virtual_memory().total / 2**30
     lines = [
-        "# Benchmarks",
-        "",
-        f"Measured {datetime.now(UTC):%Y-%m-%d} on {platform.machine()}, {psutil.cpu_count()} cores, "
-        f"{mem:.0f} GiB memory, Python {platform.python_version()}, DuckDB {duckdb.__version__}.",
-        "",
-        f"Command: `{command}`",
+        f"Measured at commit {version} on {platform.machine()}, {psutil.cpu_count()} cores, "
+        f"{mem:.0f} GiB memory, Python {platform.python_version()}, DuckDB {duckdb.__version__}: "
+        f"`{command}`.",
         "",
         "Peak memory is the RSS of the stage's whole process tree. Rows/s counts raw rows delivered.",
         "",
-    ]
-    lines += [
-        "## Targets (issue 5), judged from this run",
+        "### Targets, judged from this run",
         "",
         "| target | figure | size | limit | measured | verdict |",
         "|---|---|---|---:|---:|---|",
@@ -509,7 +690,7 @@ def markdown(results: list[SizeResult], command: str) -> str:
     lines.append("")
     for r in results:
         lines += [
-            f"## {r.customers:,} customers x {r.days} days "
+            f"### {r.customers:,} customers x {r.days} days "
             f"({r.raw_rows:,} raw rows, {r.export_mb} MB of CSV)",
             "",
             "| stage | wall time (s) | peak memory (MB) | raw rows/s |",
@@ -523,6 +704,18 @@ def markdown(results: list[SizeResult], command: str) -> str:
     return "\n".join(lines)
 
 
+def write_markdown(path: Path, tables: str) -> None:
+    """Write the tables to `path`: between TABLES_BEGIN and TABLES_END when the file holds both (the rest of
+    the page is kept as it is), else as the whole file."""
+    page = path.read_text() if path.exists() else ""
+    if TABLES_BEGIN in page and TABLES_END in page.split(TABLES_BEGIN, 1)[1]:
+        before, rest = page.split(TABLES_BEGIN, 1)
+        after = rest.split(TABLES_END, 1)[1]
+        path.write_text(f"{before}{TABLES_BEGIN}\n{tables}\n{TABLES_END}{after}")
+    else:
+        path.write_text(f"# Benchmark run\n\n{tables}\n")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -532,14 +725,25 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--days", type=int, default=730)
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--work-dir", type=Path, default=REPO_ROOT / "benchmarks" / "work")
-    parser.add_argument("--json", type=Path, default=REPO_ROOT / "benchmarks" / "results.json")
-    parser.add_argument("--markdown", type=Path, default=REPO_ROOT / "BENCHMARKS.md")
+    parser.add_argument(
+        "--work-dir",
+        type=Path,
+        default=DEFAULT_WORK_DIR,
+        help=f"generated data, warehouses and results (default {DEFAULT_WORK_DIR})",
+    )
+    parser.add_argument("--json", type=Path, help="results as JSON (default <work-dir>/results.json)")
+    parser.add_argument(
+        "--markdown",
+        type=Path,
+        help="results as Markdown tables (default <work-dir>/results.md); e.g. BENCHMARKS.md, whose text "
+        "between the table markers is replaced",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the generated data and warehouses")
     parser.add_argument(
         "--core-only",
         action="store_true",
-        help="only the main job's stages (generate, load, build, GX, publish): no floor, no one more day",
+        help="only the main job's bare stages (generate, load, build, GX, publish): no floor, no reference, "
+        "no one more day, no Dagster main job",
     )
     parser.add_argument(
         "--drop-loaded-exports",
@@ -547,6 +751,8 @@ def main(argv: list[str] | None = None) -> int:
         help="delete each export day's files once loaded (when exports and warehouse overfill the disk)",
     )
     args = parser.parse_args(argv)
+    json_path = args.json or args.work_dir / "results.json"
+    markdown_path = args.markdown or args.work_dir / "results.md"
     sizes = [int(s) for s in args.customers.split(",") if s.strip()]
     results, failure = [], None
     for size in sizes:
@@ -563,19 +769,22 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             if not args.keep:
                 shutil.rmtree(args.work_dir / f"c{size}_d{args.days}", ignore_errors=True)
-    command = "python -m benchmarks.bench " + " ".join(argv if argv is not None else sys.argv[1:])
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(
+    command, version = run_command(args), code_version()
+    for path in (json_path, markdown_path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+    json_path.write_text(
         json.dumps(
-            {"command": command, "results": [asdict(r) for r in results], "targets": judge_targets(results)},
+            {
+                "command": command,
+                "commit": version,
+                "results": [asdict(r) for r in results],
+                "targets": judge_targets(results),
+            },
             indent=2,
         )
     )
-    # Hand-written analysis under "## Notes" survives a rerun; the measured tables above it are replaced.
-    previous = args.markdown.read_text() if args.markdown.exists() else ""
-    notes = previous[previous.index(NOTES_HEADING) :] if NOTES_HEADING in previous else ""
-    args.markdown.write_text(markdown(results, command) + ("\n" + notes if notes else ""))
-    print(f"wrote {args.json} and {args.markdown}")
+    write_markdown(markdown_path, markdown(results, command, version))
+    print(f"wrote {json_path} and {markdown_path}")
     return 1 if failure else 0
 
 

@@ -1,34 +1,29 @@
 """Run a suite against DuckDB: GX pushes every batch's query down to DuckDB as SQL, nothing goes via pandas.
 
-Why push-down. The gates used to pull each batch into pandas and validate it in a GX *file* context, adding or
-updating a suite, a validation definition, a checkpoint and a dataframe asset per batch (31 suites, 90
-batches). Profiled with cProfile at 100k customers (88 s under the profiler): adding the 90 dataframe assets
-30 s (each one rewrote great_expectations.yml, which grows with every asset: quadratic), the add_or_update
-calls 13 s, checkpoint runs 32 s (half of it GX evaluating pandas frames), DuckDB-to-pandas transfer 11 s,
-data docs 6 s (every page of the whole history re-rendered). Fixed overhead dominated at 10k and 100k, and the
-data part grew with the rows copied: at 1M customers fct_journey_events alone (25M rows) took 38 s and
-3.6 GB of RSS that way, against 2.4 s and 0.6 GB pushed down. Now:
+Why push-down. Pulling each batch into pandas and validating it in a GX *file* context would copy every row
+of a batch into Python (25M journey events at 1M customers: gigabytes of RSS) and make GX evaluate pandas
+frames, and a file context rewrites great_expectations.yml on every asset added, which grows with every asset
+(quadratic in the batches). Pushed down, DuckDB computes each metric where the rows are. So:
 
 - Validation runs in an *ephemeral* GX context: a batch's query asset lives in memory, created once per
   batch per run, never written to disk, and its suite is run with `Batch.validate`, so neither the suite nor
-  a validation definition is added to the context's stores (each add serialised the object, and the suite's
-  deletion afterwards touched the store again: about 0.4 s less CPU at 10k, four runs each way).
+  a validation definition is added to the context's stores (each add would serialise the object, and the
+  suite's deletion afterwards touch the store again).
 - Each batch is a GX SQL *query asset* on DuckDB, read through a cursor of the caller's own connection
   (`con.cursor()`: the same in-process database, so no second writer and no second file lock; it sees what
   `con` has committed). GX computes its metrics as aggregate queries in DuckDB; only the metric values and
   at most 20 unexpected values per expectation come back to Python (result format BASIC, RESULT_FORMAT).
 - Data docs are kept: `build_docs()` stores this step's validation results in the GX file context under
   `gx_dir` (results accumulate there across runs so the docs show history) and renders this step's pages
-  once, at the end of a step; the index lists the latest DOCS_INDEX_LIMIT results (it used to re-render every
-  page of the whole history on every run).
-- Batches are few because each costs GX a fixed ~0.1 s of Python whatever its size (pyinstrument at 10k
-  customers: building the metric graph, reflecting the batch's column types, and the ephemeral context
-  serialising its whole config to YAML on every asset and batch definition added, which the runner now
-  skips: `_skip_in_memory_config_writes`; about 35 ms per batch remain). So a raw table's own row
+  once, at the end of a step; the index lists the latest DOCS_INDEX_LIMIT results (rather than re-rendering
+  every page of the whole history on every run).
+- Batches are few because each costs GX a fixed amount of Python whatever its size (building the metric
+  graph, reflecting the batch's column types, and the ephemeral context serialising its whole config to
+  YAML on every asset and batch definition added, which the runner skips:
+  `_skip_in_memory_config_writes`). So a raw table's own row
   checks share one batch with the contract's not-null checks, and a row count is GX's table-level
   expectation inside a batch that reads the whole table (`row_count_expectation`) rather than a batch of
-  its own wherever the suite has such a batch: 108 batches per full run became 88, and 86 once
-  int_survey_responses_matched_to_customers judged its two address shares as columns of its one scan.
+  its own wherever the suite has such a batch, and a suite judges several shares as columns of one scan.
 - A batch whose plan is more than a scan (aggregates, joins, staging views) is materialised once into a temp
   table by GX (`create_temp_table`), so its several metric queries do not recompute it; a plain scan of a
   table is read in place (see `needs_materializing`).
@@ -83,9 +78,8 @@ DUCKDB_DIALECT = "duckdb"
 # What GX computes for each expectation besides its verdict. BASIC keeps the observed value, the counts and
 # up to 20 unexpected values (what the gates report and the data docs show); GX's default SUMMARY also
 # counts each unexpected value, one more metric per expectation that the gates never read (the data docs
-# then list the sample values instead of a table of their counts). 10k customers,
-# four alternating runs of `python -m expectations`: 7.5-8.2 s of wall time (mean 7.9) against 8.0-8.5 s
-# (mean 8.3); no measurable difference at 1M, where the scans dominate.
+# then list the sample values instead of a table of their counts). The saving shows on small warehouses,
+# where GX's Python per metric dominates; on large ones the scans do.
 RESULT_FORMAT = "BASIC"
 
 
@@ -123,8 +117,8 @@ def _skip_in_memory_config_writes(context) -> None:
     GX reads an ephemeral context's config from the config object itself (DataContextVariables._get), and
     its own docstring of `_save_project_config` says ephemeral contexts are "not saved"; yet each datasource,
     asset and batch definition added or deleted makes it write the whole config as YAML into an in-memory
-    store that nothing reads: 298 writes in a full run, about 0.7 s of 7.5 at 10k customers (four runs each
-    way). Overridden on this runner's context only, never on GX's class. Speed only: if GX renames the
+    store that nothing reads, hundreds of writes in a full run, each of a config that grows with the run.
+    Overridden on this runner's context only, never on GX's class. Speed only: if GX renames the
     method the writes come back and nothing else changes, and tests/expectations/test_gx_gates.py says so.
     """
     context._save_project_config = lambda *args, **kwargs: None
@@ -390,7 +384,7 @@ class GxRunner:
         self.stored_keys.extend(keys)
         if keys:  # only this step's pages are rendered (GX reads an empty list as "render every result")
             # A set: GX tests each listed result for membership (`in`), which on a list compares the keys
-            # one by one (1 s of to_tuple() under pyinstrument at 10k: 108 results against the 200 indexed).
+            # one by one (every listed result against every indexed one, each key converted to a tuple).
             files.build_data_docs(resource_identifiers=set(keys), build_index=index)
             if index:
                 site = _index_path(files).parent

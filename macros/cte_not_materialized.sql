@@ -2,8 +2,8 @@
   Placed between `name as` and the CTE's parenthesis: asks the engine to inline the CTE into each query that
   reads it instead of materialising it once. DuckDB materialises a CTE that is read more than once, which for a
   large input copies every row into a temporary buffer and scans that copy instead of the compressed table
-  (measured at 1M customers: int_poor_experiences__billing spent 18 s of its 31 s materialising and scanning
-  its 18M invoice lines; inlined, the model took 12 s, identical rows). Use it only where the CTE is a cheap
+  (for int_poor_experiences__billing's invoice lines, the largest input, most of the model's time; inlined,
+  the rows are the same). Use it only where the CTE is a cheap
   projection or join of tables: inlining an expensive CTE repeats its work.
   Engines without the hint inline or decide by themselves, so the default is empty.
 #}

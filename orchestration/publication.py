@@ -301,7 +301,7 @@ def _write_copy(
     comments the warehouse holds (dbt's persist_docs), plus the publication_info table."""
     parquet_dir.mkdir(mode=DIR_MODE)
     # Marts have no row order (profiles.yml sets the same for dbt): without it DuckDB writes each copy and
-    # Parquet file in parallel.
+    # Parquet file in parallel instead of in one ordered stream.
     config = {**settings.duckdb_config(), "preserve_insertion_order": False}
     con = duckdb.connect(str(target), config=config)
     try:

@@ -56,7 +56,7 @@ survey_responses as (
 
 -- The hashes of each table's rows, summed per customer (per account for billing) before the tables are
 -- combined: the billing rows then join to their customer as one row per account, not one per invoice or
--- payment (1M customers: 7.5-9.2 s -> 5.2-5.6 s, the same fingerprints). fingerprint_agg over the
+-- payment (a smaller join, the same fingerprints). fingerprint_agg over the
 -- per-table results equals it over the rows (macros/fingerprints.sql). Each table's tag keeps equal rows of
 -- two tables apart.
 customer_hashes as (
