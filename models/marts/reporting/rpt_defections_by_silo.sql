@@ -10,12 +10,12 @@ defections as (
 ),
 
 by_rule as (
-    select 'last_touch' as attribution_rule, silo, cast(count(*) as double) as defections
+    select 'last_touch' as attribution_rule, silo, cast(count(*) as {{ type_double() }}) as defections
     from attribution
     where is_last_touch
     group by silo
     union all
-    select 'first_touch' as attribution_rule, silo, cast(count(*) as double) as defections
+    select 'first_touch' as attribution_rule, silo, cast(count(*) as {{ type_double() }}) as defections
     from attribution
     where is_first_touch
     group by silo
@@ -24,7 +24,7 @@ by_rule as (
     from attribution
     group by silo
     union all
-    select 'stated' as attribution_rule, stated_silo as silo, cast(count(*) as double) as defections
+    select 'stated' as attribution_rule, stated_silo as silo, cast(count(*) as {{ type_double() }}) as defections
     from defections
     group by stated_silo
 ),
@@ -35,8 +35,8 @@ final as (
     select
         attribution_rule,
         silo,
-        round(defections, 6) as defections,
-        round(defections / sum(defections) over (partition by attribution_rule), 6) as share_of_defections
+        {{ round_double('defections', 6) }} as defections,
+        {{ round_double('defections / sum(defections) over (partition by attribution_rule)', 6) }} as share_of_defections
     from by_rule
 )
 

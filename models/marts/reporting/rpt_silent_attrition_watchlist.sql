@@ -97,8 +97,8 @@ final as (
         recent_silos,
         cast(stickiness_score as integer) as stickiness_score,
         stickiness_band,
-        cast(level_defection_rate as double) as level_defection_rate,
-        cast(risk_score as double) as risk_score,
+        cast(level_defection_rate as {{ type_double() }}) as level_defection_rate,
+        cast(risk_score as {{ type_double() }}) as risk_score,
         risk_score >= {{ var('risk_score_threshold') }} as is_above_threshold,
         warehouse_as_of.as_of_date
     from scored
