@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 
@@ -118,6 +119,50 @@ def data_columns(
     return columns
 
 
+# PostgreSQL type -> the DuckDB type its CSV text is read as (numeric as text: compared exactly).
+DUCKDB_TYPE_OF_POSTGRES = {
+    "text": "VARCHAR",
+    "character varying": "VARCHAR",
+    "bigint": "BIGINT",
+    "integer": "INTEGER",
+    "smallint": "SMALLINT",
+    "boolean": "BOOLEAN",
+    "date": "DATE",
+    "timestamp without time zone": "TIMESTAMP",
+    "timestamp with time zone": "TIMESTAMPTZ",
+    "double precision": "DOUBLE",
+    "real": "FLOAT",
+    "numeric": "VARCHAR",
+}
+
+
+def postgres_columns(dbname: str, schema: str) -> dict[str, list[tuple[str, str]]]:
+    """Per table of PostgreSQL's `schema`: its data columns ('_' prefix left out) and their DuckDB types."""
+    import psycopg2
+
+    from raw.lake import postgres_dsn
+
+    env = postgres_env(dbname)
+    pg = psycopg2.connect(**{**postgres_dsn(dbname), "password": env["POSTGRES_PASSWORD"]})
+    try:
+        with pg.cursor() as cursor:
+            cursor.execute(
+                "select c.table_name, c.column_name, c.data_type from information_schema.columns c "
+                "join information_schema.tables t using (table_schema, table_name) "
+                "where c.table_schema = %s and t.table_type = 'BASE TABLE' "
+                "order by c.table_name, c.ordinal_position",
+                [schema],
+            )
+            rows = cursor.fetchall()
+    finally:
+        pg.close()
+    columns: dict[str, list[tuple[str, str]]] = {}
+    for table, column, data_type in rows:
+        if not column.startswith("_"):
+            columns.setdefault(table, []).append((column, DUCKDB_TYPE_OF_POSTGRES[data_type]))
+    return columns
+
+
 def copy_from_postgres(
     con: duckdb.DuckDBPyConnection,
     dbname: str,
@@ -173,5 +218,6 @@ def load_incremental_helpers():
     path = REPO_ROOT / "tests" / "warehouse" / "test_incremental.py"
     spec = importlib.util.spec_from_file_location("incremental_helpers", path)
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up there
     spec.loader.exec_module(module)
     return module
