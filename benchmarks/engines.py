@@ -25,6 +25,20 @@ from benchmarks.bench import REPO_ROOT, _bin, dbt_cmd, run_stage
 SEEDS_AND_MODELS = ["build", "--resource-type", "seed", "--resource-type", "model"]
 
 
+def _drop_postgres_database(dbname: str) -> None:
+    import psycopg2
+
+    from raw.lake import postgres_dsn
+
+    con = psycopg2.connect(**postgres_dsn("postgres"))
+    try:
+        con.autocommit = True
+        with con.cursor() as cursor:
+            cursor.execute(f'drop database if exists "{dbname}" with (force)')
+    finally:
+        con.close()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks.engines", description=__doc__.split("\n\n")[0]
@@ -34,6 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--engines", default="duckdb,postgres,spark")
     parser.add_argument("--work", type=Path, help="working folder (default: a new temporary folder)")
+    parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL database it built")
     args = parser.parse_args(argv)
     work = args.work or Path(tempfile.mkdtemp(prefix="bench-engines-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -114,6 +129,8 @@ def main(argv: list[str] | None = None) -> int:
         else:
             parser.error(f"unknown engine {engine}")
         stage(engine, "dbt build (seeds, models)", dbt_cmd(SEEDS_AND_MODELS, work / f"dbt_{engine}"), env)
+        if engine == "postgres" and not args.keep:
+            _drop_postgres_database(env["POSTGRES_DB"])
     print(
         json.dumps(
             {"customers": args.customers, "days": args.days, "work": str(work), "stages": results}, indent=2
