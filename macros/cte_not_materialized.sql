@@ -15,5 +15,10 @@
     not materialized
 {%- endmacro %}
 
+{# PostgreSQL 12+ takes the same hint. #}
+{% macro postgres__cte_not_materialized() -%}
+    not materialized
+{%- endmacro %}
+
 {% macro default__cte_not_materialized() -%}
 {%- endmacro %}

@@ -11,6 +11,15 @@
     min_by({{ value }}, row({{ order_columns | join(', ') }}))
 {%- endmacro %}
 
-{% macro default__min_by_ordered(value, order_columns) -%}
+{# PostgreSQL has no min_by: the first element of the values ordered by the key. #}
+{% macro postgres__min_by_ordered(value, order_columns) -%}
+    (array_agg({{ value }} order by {{ order_columns | join(', ') }}))[1]
+{%- endmacro %}
+
+{% macro spark__min_by_ordered(value, order_columns) -%}
     min_by({{ value }}, struct({{ order_columns | join(', ') }}))
+{%- endmacro %}
+
+{% macro default__min_by_ordered(value, order_columns) -%}
+    {{ exceptions.raise_compiler_error('min_by_ordered: add ' ~ adapter.type() ~ '__min_by_ordered for this engine') }}
 {%- endmacro %}

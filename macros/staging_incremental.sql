@@ -43,7 +43,7 @@
         'incremental_strategy': 'delete+insert',
         'unique_key': unique_key,
         'on_schema_change': 'fail',
-        'post_hook': "{{ staging_delete_rows_of_replaced_files(this) }}",
+        'post_hook': "{% if is_incremental() %}{{ staging_delete_rows_of_replaced_files(this) }}{% endif %}",
     }) }}
 {%- endmacro %}
 

@@ -10,7 +10,17 @@
     timezone('UTC', cast({{ column }} as timestamptz))
 {%- endmacro %}
 
-{# Spark stores timestamps as UTC instants already; to_utc_timestamp would shift them a second time. #}
+{# A timestamptz at time zone 'UTC' is the naive UTC timestamp, whatever the session's time zone. #}
+{% macro postgres__to_utc(column) -%}
+    (cast({{ column }} as timestamptz) at time zone 'UTC')
+{%- endmacro %}
+
+{# Spark reads the lake's timestamps as instants and the spark targets set the session time zone to UTC
+   (profiles.yml), so the timestamp is already UTC; to_utc_timestamp would shift it a second time. #}
+{% macro spark__to_utc(column) -%}
+    cast({{ column }} as timestamp)
+{%- endmacro %}
+
 {% macro default__to_utc(column) -%}
-    cast({{ column }} as {{ dbt.type_timestamp() }})
+    {{ exceptions.raise_compiler_error('to_utc: add ' ~ adapter.type() ~ '__to_utc for this engine') }}
 {%- endmacro %}

@@ -5,8 +5,8 @@
 #}
 {% macro defection_rate_columns(defected, customers) -%}
     case when {{ customers }} > 0
-        then cast({{ defected }} as double) / {{ customers }}
+        then cast({{ defected }} as {{ type_double() }}) / {{ customers }}
     end as defection_rate,
-    round({{ wilson_interval_lower(defected, customers) }}, 6) as defection_rate_ci_lower,
-    round({{ wilson_interval_upper(defected, customers) }}, 6) as defection_rate_ci_upper
+    {{ round_double(wilson_interval_lower(defected, customers), 6) }} as defection_rate_ci_lower,
+    {{ round_double(wilson_interval_upper(defected, customers), 6) }} as defection_rate_ci_upper
 {%- endmacro %}

@@ -14,10 +14,10 @@
 {% macro wilson_bound(successes, trials, z, sign) -%}
     case when {{ trials }} > 0 then
         (
-            (cast({{ successes }} as double) / {{ trials }}) + {{ z }} * {{ z }} / (2.0 * {{ trials }})
+            (cast({{ successes }} as {{ type_double() }}) / {{ trials }}) + {{ z }} * {{ z }} / (2.0 * {{ trials }})
             {{ sign }} {{ z }} * sqrt(
-                (cast({{ successes }} as double) / {{ trials }})
-                * (1 - cast({{ successes }} as double) / {{ trials }}) / {{ trials }}
+                (cast({{ successes }} as {{ type_double() }}) / {{ trials }})
+                * (1 - cast({{ successes }} as {{ type_double() }}) / {{ trials }}) / {{ trials }}
                 + {{ z }} * {{ z }} / (4.0 * {{ trials }} * {{ trials }})
             )
         ) / (1 + {{ z }} * {{ z }} / {{ trials }})

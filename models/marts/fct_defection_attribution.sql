@@ -54,7 +54,7 @@ final as (
         cast(unioned.n_poor_experiences as integer) as n_poor_experiences,
         case
             when unioned.n_poor_experiences = 0 then 1.0
-            else cast(unioned.n_poor_experiences as double) / unioned.n_in_window
+            else cast(unioned.n_poor_experiences as {{ type_double() }}) / unioned.n_in_window
         end as even_weight,
         unioned.is_last_touch,
         unioned.is_first_touch

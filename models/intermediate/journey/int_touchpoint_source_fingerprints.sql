@@ -11,39 +11,39 @@
 with
 
 customers as (
-    select columns('^[^_].*$') from {{ ref('stg_crm__customers') }}
+    select {{ data_columns(ref('stg_crm__customers')) }} from {{ ref('stg_crm__customers') }}
 ),
 
 campaigns as (
-    select columns('^[^_].*$') from {{ ref('stg_crm__campaigns') }}
+    select {{ data_columns(ref('stg_crm__campaigns')) }} from {{ ref('stg_crm__campaigns') }}
 ),
 
 subscriptions as (
-    select columns('^[^_].*$') from {{ ref('stg_crm__subscriptions') }}
+    select {{ data_columns(ref('stg_crm__subscriptions')) }} from {{ ref('stg_crm__subscriptions') }}
 ),
 
 appointments as (
-    select columns('^[^_].*$') from {{ ref('stg_crm__appointments') }}
+    select {{ data_columns(ref('stg_crm__appointments')) }} from {{ ref('stg_crm__appointments') }}
 ),
 
 cases as (
-    select columns('^[^_].*$') from {{ ref('stg_crm__cases') }}
+    select {{ data_columns(ref('stg_crm__cases')) }} from {{ ref('stg_crm__cases') }}
 ),
 
 contacts as (
-    select columns('^[^_].*$') from {{ ref('stg_crm__contacts') }}
+    select {{ data_columns(ref('stg_crm__contacts')) }} from {{ ref('stg_crm__contacts') }}
 ),
 
 invoices as (
-    select columns('^[^_].*$') from {{ ref('stg_billing__invoices') }}
+    select {{ data_columns(ref('stg_billing__invoices')) }} from {{ ref('stg_billing__invoices') }}
 ),
 
 payments as (
-    select columns('^[^_].*$') from {{ ref('stg_billing__payments') }}
+    select {{ data_columns(ref('stg_billing__payments')) }} from {{ ref('stg_billing__payments') }}
 ),
 
 adjustments as (
-    select columns('^[^_].*$') from {{ ref('stg_billing__adjustments') }}
+    select {{ data_columns(ref('stg_billing__adjustments')) }} from {{ ref('stg_billing__adjustments') }}
 ),
 
 accounts as (
@@ -51,7 +51,7 @@ accounts as (
 ),
 
 survey_responses as (
-    select columns('^[^_].*$') from {{ ref('int_survey_responses_matched_to_customers') }}
+    select {{ data_columns(ref('int_survey_responses_matched_to_customers')) }} from {{ ref('int_survey_responses_matched_to_customers') }}
 ),
 
 -- The hashes of each table's rows, summed per customer (per account for billing) before the tables are

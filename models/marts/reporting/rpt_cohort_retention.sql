@@ -140,7 +140,7 @@ final as (
         observable_offsets.months_since_sign_up,
         cast(cohort_sizes.cohort_customers as integer) as cohort_customers,
         cast(coalesce(sum(changes_per_offset.change), 0) as integer) as customers_active,
-        cast(coalesce(sum(changes_per_offset.change), 0) as double) / cohort_sizes.cohort_customers
+        cast(coalesce(sum(changes_per_offset.change), 0) as {{ type_double() }}) / cohort_sizes.cohort_customers
             as share_active
     from observable_offsets
     inner join cohort_sizes

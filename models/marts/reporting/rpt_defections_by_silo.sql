@@ -26,12 +26,12 @@ attribution_rules as (
 ),
 
 by_rule as (
-    select 'last_touch' as attribution_rule, silo, cast(count(*) as double) as defections
+    select 'last_touch' as attribution_rule, silo, cast(count(*) as {{ type_double() }}) as defections
     from attribution
     where is_last_touch
     group by silo
     union all
-    select 'first_touch' as attribution_rule, silo, cast(count(*) as double) as defections
+    select 'first_touch' as attribution_rule, silo, cast(count(*) as {{ type_double() }}) as defections
     from attribution
     where is_first_touch
     group by silo
@@ -40,7 +40,7 @@ by_rule as (
     from attribution
     group by silo
     union all
-    select 'stated' as attribution_rule, stated_silo as silo, cast(count(*) as double) as defections
+    select 'stated' as attribution_rule, stated_silo as silo, cast(count(*) as {{ type_double() }}) as defections
     from defections
     group by stated_silo
 ),
@@ -78,8 +78,8 @@ final as (
     select
         attribution_rule,
         silo,
-        round(defections, 6) as defections,
-        round(defections / nullif(sum(defections) over (partition by attribution_rule), 0), 6)
+        {{ round_double('defections', 6) }} as defections,
+        {{ round_double('defections / nullif(sum(defections) over (partition by attribution_rule), 0)', 6) }}
             as share_of_defections
     from by_rule_complete
 )

@@ -118,9 +118,9 @@ final as (
         cast(stickiness_score as integer) as stickiness_score,
         stickiness_band,
         cast({{ stickiness_band_order('stickiness_band') }} as integer) as stickiness_band_order,
-        cast(level_defection_rate as double) as level_defection_rate,
+        cast(level_defection_rate as {{ type_double() }}) as level_defection_rate,
         level_rate_status,
-        cast(risk_score as double) as risk_score,
+        cast(risk_score as {{ type_double() }}) as risk_score,
         risk_score >= {{ var('risk_score_threshold') }} as is_above_threshold,
         warehouse_as_of.as_of_date
     from scored
