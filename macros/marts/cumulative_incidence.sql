@@ -47,7 +47,7 @@
             ) > 0 then 0.0
             else exp(sum(
                 case when n_defected + n_competing < n_at_risk
-                    then ln(1 - cast(n_defected + n_competing as double) / n_at_risk) else 0.0 end
+                    then ln(1 - cast(n_defected + n_competing as {{ type_double() }}) / n_at_risk) else 0.0 end
             ) over ({{ partition }} order by follow_up_seconds rows between unbounded preceding and current row))
         end as survival_after
     from {{ prefix }}_risk_sets
@@ -90,12 +90,12 @@
         sum(
             case when i.n_at_risk > i.n_defected + i.n_competing
                 then power(h.incidence - i.incidence_through, 2) * (i.n_defected + i.n_competing)
-                    / (i.n_at_risk * cast(i.n_at_risk - i.n_defected - i.n_competing as double))
+                    / (i.n_at_risk * cast(i.n_at_risk - i.n_defected - i.n_competing as {{ type_double() }}))
                 else 0.0 end
             + power(i.survival_before, 2) * i.n_defected * (i.n_at_risk - i.n_defected)
-                / power(cast(i.n_at_risk as double), 3)
+                / power(cast(i.n_at_risk as {{ type_double() }}), 3)
             - 2 * (h.incidence - i.incidence_through) * i.survival_before * i.n_defected
-                / power(cast(i.n_at_risk as double), 2)
+                / power(cast(i.n_at_risk as {{ type_double() }}), 2)
         ) as incidence_variance
     from {{ prefix }}_increments as i
     inner join {{ prefix }}_at_horizon as h
@@ -126,8 +126,9 @@
         {{ prefix }}_counts.customers_censored,
         {{ prefix }}_counts.customers_at_risk_at_horizon,
         {{ prefix }}_counts.customers_with_full_follow_up,
-        round(coalesce({{ prefix }}_at_horizon.incidence, 0.0), 6) as incidence,
-        round(greatest(coalesce({{ prefix }}_variances.incidence_variance, 0.0), 0.0), 9) as incidence_variance
+        {{ round_double('coalesce(' ~ prefix ~ '_at_horizon.incidence, 0.0)', 6) }} as incidence,
+        {{ round_double('greatest(coalesce(' ~ prefix ~ '_variances.incidence_variance, 0.0), 0.0)', 9) }}
+            as incidence_variance
     from {{ prefix }}_counts
     left join {{ prefix }}_at_horizon
         on {% for column in group_columns %}{% if not loop.first %} and {% endif %}{{ prefix }}_counts.{{ column }} = {{ prefix }}_at_horizon.{{ column }}{% endfor %}

@@ -132,15 +132,15 @@ final as (
             else 'estimated'
         end as estimate_status,
         case when cif_estimates.customers_with_full_follow_up >= {{ var('min_customers_with_full_follow_up') }}
-            then cast(cif_estimates.incidence as double)
+            then cast(cif_estimates.incidence as {{ type_double() }})
         end as defection_rate,
         case when cif_estimates.customers_with_full_follow_up >= {{ var('min_customers_with_full_follow_up') }}
-            then round({{ cumulative_incidence_interval_lower('cif_estimates.incidence',
-                'cif_estimates.incidence_variance', 'cif_estimates.customers_at_risk_at_horizon') }}, 6)
+            then {{ round_double(cumulative_incidence_interval_lower('cif_estimates.incidence',
+                'cif_estimates.incidence_variance', 'cif_estimates.customers_at_risk_at_horizon'), 6) }}
         end as defection_rate_ci_lower,
         case when cif_estimates.customers_with_full_follow_up >= {{ var('min_customers_with_full_follow_up') }}
-            then round({{ cumulative_incidence_interval_upper('cif_estimates.incidence',
-                'cif_estimates.incidence_variance', 'cif_estimates.customers_at_risk_at_horizon') }}, 6)
+            then {{ round_double(cumulative_incidence_interval_upper('cif_estimates.incidence',
+                'cif_estimates.incidence_variance', 'cif_estimates.customers_at_risk_at_horizon'), 6) }}
         end as defection_rate_ci_upper
     from rows_expected
     left join cif_estimates
