@@ -141,6 +141,8 @@ def _with_progress(context, events):
     tests = {"passed": 0, "failed": 0}
     for event in events:
         key = getattr(event, "asset_key", None)
+        if key is None and isinstance(event, dg.Output):
+            key = context.asset_key_for_output(event.output_name)
         if isinstance(event, dg.AssetCheckResult):
             tests["passed" if event.passed else "failed"] += 1
         elif key in layer_of:

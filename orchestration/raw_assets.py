@@ -201,9 +201,9 @@ def raw_exports(
             yield from results
         runner.build_docs()
         passed = [d for d in gated if d not in rejected]
-        day_gates.record(con, passed, day_gates.PASSED, None, context.run_id)
+        day_gates.record(con, passed, day_gates.PASSED, None, context.run.run_id)
         for day, reasons in rejected.items():
-            day_gates.record(con, [day], day_gates.REJECTED, "; ".join(reasons), context.run_id)
+            day_gates.record(con, [day], day_gates.REJECTED, "; ".join(reasons), context.run.run_id)
         report(
             context,
             f"raw gate: {len(passed)} days passed, {len(rejected)} rejected"

@@ -94,6 +94,7 @@ def run_warehouse(first_day: date, last_day: date, instance=None):
     """
     import dagster as dg
 
+    report(None, "run: loading the Dagster definitions (dbt manifest, GX suites) ...")
     from orchestration.definitions import defs
     from orchestration.jobs import raw_load_run_config
     from orchestration.recovery import process_tags, recover_dead_runs
