@@ -23,7 +23,7 @@ from expectations.runtime import GxRunner
 from expectations.suites.raw._contract import contract_tables
 from orchestration import export_days as day_gates
 from orchestration.dbt_assets import source_asset_keys
-from orchestration.gx_gate import check_specs, run_gate
+from orchestration.gx_gate import BLOCKING_CHECK, FAILURES_KEY, check_specs, run_gate
 from orchestration.progress import report, timed
 from orchestration.recovery import tag_run_process
 from orchestration.resources import FoldersResource, WarehouseResource
@@ -194,7 +194,7 @@ def raw_exports(
             )
             if not outcome.passed:
                 for day in _failing_days(runner, con, table, relation, key, gated):
-                    rejected[day].append(f"{table}: {outcome_reason(outcome)}")
+                    rejected[day].append(outcome_reason(outcome, results))
                 context.log.error(
                     f"GX raw/{table} failed on export days {_span(gated)}:\n{outcome.summary()}"
                 )
@@ -217,8 +217,15 @@ def raw_exports(
         raise dg.Failure(description=day_gates.blocking_message(blocking), allow_retries=False)
 
 
-def outcome_reason(outcome) -> str:
-    """The failed blocking expectations of a suite, in one line."""
+def outcome_reason(outcome, results: list[dg.AssetCheckResult]) -> str:
+    """Why a table's gate failed, in one line: each failed check with its figure, bound and suite file
+    (gx_gate.explain), else the failed expectations' names."""
+    for result in results:
+        if result.check_name == BLOCKING_CHECK:
+            explained = result.metadata.get(FAILURES_KEY)
+            lines = getattr(explained, "value", explained)
+            if lines:
+                return "; ".join(lines)
     return ", ".join(f.label() for f in outcome.blocking_failures)
 
 

@@ -107,6 +107,9 @@ def test_a_rejected_day_is_never_published_until_removed(tmp_path, monkeypatch):
     assert not load.success
     message = _failure_message(load)
     assert str(bad_day) in message and "crm__contacts" in message and "wait_seconds" in message, message
+    # The run says why with the figure, the bound and where the bound lives.
+    assert "-500" in message and "min_value=0" in message, message
+    assert "expectations/suites/raw/crm__contacts.py" in message, message
     assert current_version(serving) == published
 
     # The good day: its own rows pass, but the bad day is still loaded and rejected, so nothing is built.
