@@ -12,13 +12,25 @@ export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-10s %s\n", $$1, $$2}'
 
-$(BIN)/activate: pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
-	@touch $(BIN)/activate
+# The venv is rebuilt when the Python that built it or pyproject.toml changed: its stamp records the
+# interpreter's version and the hash of pyproject.toml (a venv of a wrong Python is never kept).
+VENV_STAMP := $(VENV)/.setup-stamp
+VENV_INSTALL ?= $(BIN)/pip install --quiet --upgrade pip && $(BIN)/pip install --quiet -e '.[dev]'
+PY_VERSION := import sys; print("%d.%d.%d" % sys.version_info[:3])
 
-setup: $(BIN)/activate ## Create .venv and install the project with its dev tools
+setup: ## Create .venv and install the project with its dev tools
+	@want_py="$$($(PYTHON) -c '$(PY_VERSION)' 2>/dev/null)"; \
+	case "$$want_py" in 3.11.*|3.12.*) ;; \
+	  *) echo "error: PYTHON=$(PYTHON) is '$${want_py:-not found}'; the project needs Python 3.11 or 3.12 (e.g. make setup PYTHON=python3.11)" >&2; exit 2;; esac; \
+	want="python $$want_py pyproject $$(sha256sum pyproject.toml | cut -c1-16)"; \
+	have_py="$$($(BIN)/python -c '$(PY_VERSION)' 2>/dev/null)"; \
+	have="$$(cat $(VENV_STAMP) 2>/dev/null)"; \
+	if [ -z "$$have" ] && [ "$$have_py" = "$$want_py" ] && [ $(BIN)/activate -nt pyproject.toml ]; then \
+	  echo "$$want" > $(VENV_STAMP); have="$$want"; fi; \
+	if [ "$$have" != "$$want" ] || [ "$$have_py" != "$$want_py" ]; then \
+	  echo "setting up $(VENV) with $$want (was: $${have:-none}, venv python $${have_py:-none})"; \
+	  rm -rf $(VENV) && $(PYTHON) -m venv $(VENV) && $(VENV_INSTALL) && echo "$$want" > $(VENV_STAMP); \
+	fi
 	@mkdir -p $(DAGSTER_HOME)
 	@test -f $(DAGSTER_HOME)/dagster.yaml || cp orchestration/dagster.yaml $(DAGSTER_HOME)/dagster.yaml
 
@@ -31,8 +43,10 @@ test: setup ## Run every test (pytest; exit code 5 = no tests collected counts a
 test-fast: setup ## Run the tests not marked slow
 	$(BIN)/pytest -m "not slow"
 
+# The venv's bin on PATH: the code location and the run workers `dagster dev` starts find dbt there even when
+# the venv is not activated. DEV_ARGS passes options on (e.g. DEV_ARGS="-p 3001").
 dev: setup ## Start the Dagster UI (dagster dev) on http://127.0.0.1:3000
-	$(BIN)/dagster dev
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/dagster dev $(DEV_ARGS)
 
 .PHONY: dashboard
 DASHBOARD_PORT ?= 8050

@@ -14,6 +14,7 @@ DbtBuildConfig and orchestration/jobs.py).
 """
 
 import json
+import time
 from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
@@ -22,7 +23,11 @@ from typing import Any, Literal
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
+from orchestration.export_days import blocking_days, blocking_message
+from orchestration.progress import report
 from orchestration.project import dbt_project
+from orchestration.recovery import tag_run_process
+from orchestration.resources import WarehouseResource
 from orchestration.settings import DATA_TESTS_SCOPES, build_flags
 
 LAYER_GROUPS = ("staging", "intermediate", "marts")
@@ -104,14 +109,54 @@ def previous_run_succeeded(context: dg.AssetExecutionContext) -> bool:
     dagster_dbt_translator=translator,
     pool="duckdb_warehouse",
 )
-def warehouse_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig):
-    """`dbt build`: seeds, models and data tests in dependency order (unit tests run in CI, not here)."""
+def warehouse_dbt_assets(
+    context: dg.AssetExecutionContext,
+    dbt: DbtCliResource,
+    config: DbtBuildConfig,
+    warehouse: WarehouseResource,
+):
+    """`dbt build`: seeds, models and data tests in dependency order (unit tests run in CI, not here).
+
+    Refuses to start while a loaded export day is rejected by the raw gate or was never gated: its rows are
+    in schema raw, and a build would publish them (orchestration/export_days.py)."""
+    tag_run_process(context)
+    if warehouse.file.exists():
+        with warehouse.connect(read_only=True) as con:
+            blocking = blocking_days(con)
+        if blocking:
+            raise dg.Failure(description=blocking_message(blocking), allow_retries=False)
     scope = config.data_tests_scope
     if scope == "latest_run" and not previous_run_succeeded(context):
         context.log.warning("the previous build did not succeed: testing whole tables, not the latest run")
         scope = "all"
     build = dbt.cli(["build", *build_flags(scope)], context=context, target_path=target_path(scope))
-    yield from build.stream()
+    yield from _with_progress(context, build.stream())
+
+
+def _with_progress(context, events):
+    """Pass dbt's events on, reporting each layer as it starts and, at the end, models and tests per layer."""
+    layer_of = {key: layer for layer in LAYER_GROUPS for key in model_asset_keys(layer).values()}
+    started = time.monotonic()
+    built: dict[str, int] = {}
+    tests = {"passed": 0, "failed": 0}
+    for event in events:
+        key = getattr(event, "asset_key", None)
+        if key is None and isinstance(event, dg.Output):
+            key = context.asset_key_for_output(event.output_name)
+        if isinstance(event, dg.AssetCheckResult):
+            tests["passed" if event.passed else "failed"] += 1
+        elif key in layer_of:
+            layer = layer_of[key]
+            if layer not in built:
+                report(context, f"build {layer}: started at {time.monotonic() - started:.0f}s")
+            built[layer] = built.get(layer, 0) + 1
+        yield event
+    per_layer = ", ".join(f"{layer} {n}" for layer, n in built.items())
+    report(
+        context,
+        f"build: models {per_layer}; dbt tests {tests['passed']} passed, {tests['failed']} failed; "
+        f"in {time.monotonic() - started:.1f}s",
+    )
 
 
 def target_path(data_tests_scope: str) -> Path | None:

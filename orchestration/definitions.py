@@ -15,6 +15,7 @@ from orchestration.jobs import (
 from orchestration.model_gates import model_gates
 from orchestration.publish_asset import published_marts
 from orchestration.raw_assets import raw_exports
+from orchestration.recovery import build_dead_run_sensor
 from orchestration.resources import build_resources
 
 defs = dg.Definitions(
@@ -22,6 +23,11 @@ defs = dg.Definitions(
     asset_checks=model_gates,
     jobs=[raw_load_job, build_job],
     schedules=[daily_schedule, weekly_schedule],
-    sensors=[new_export_day_sensor, build_after_raw_load, build_run_failure_sensor()],
+    sensors=[
+        new_export_day_sensor,
+        build_after_raw_load,
+        build_run_failure_sensor(),
+        build_dead_run_sensor(),
+    ],
     resources=build_resources(),
 )

@@ -1,9 +1,12 @@
-"""Jobs, schedule and sensors: load raw export days (partitioned), then build, check and publish.
+"""Jobs, schedule and sensors: load the new raw export days, then build, check and publish.
 
-Two jobs because Dagster asset jobs need one partitioning: `raw_load_job` loads a day or a range of days
-(the first load, a backfill: always ONE run), `build_job` runs dbt build, the GX model gates and publish
-over the whole warehouse. `build_after_raw_load` starts `build_job` when a raw load succeeds; a raw load
-whose blocking GX check failed fails its run, so nothing is built or published from a broken delivery.
+`raw_load_job` loads every export day folder not loaded yet in ONE run (the first load of years of history,
+or the one new day of a daily run; orchestration/raw_assets.py), `build_job` runs dbt build, the GX model
+gates and publish over the whole warehouse. The daily schedule and the new-export-day sensor both start
+`raw_load_job`; a day that arrived is loaded by whichever comes first, and the other finds nothing new.
+`build_after_raw_load` starts `build_job` when a raw load succeeds; a raw load whose blocking GX check
+failed fails its run, so nothing is built or published from a broken delivery, and the build itself refuses
+to start while a loaded day is rejected (orchestration/export_days.py).
 That build, the scheduled daily one, runs the data tests of incremental models only on the rows it wrote
 (orchestration/dbt_assets.py DbtBuildConfig); `build_weekly_schedule` runs build_job every week with the
 tests on whole tables.
@@ -19,7 +22,6 @@ from datetime import date
 import dagster as dg
 
 from orchestration.dbt_assets import build_run_config
-from orchestration.partitions import export_days
 from orchestration.resources import FoldersResource
 from raw.load import available_export_dates
 
@@ -42,8 +44,12 @@ build_job = dg.define_asset_job(
     description="dbt build (models + tests), GX model gates, publish the marts.",
 )
 
-daily_schedule = dg.build_schedule_from_partitioned_job(
-    raw_load_job, hour_of_day=6, name="raw_load_daily_schedule"
+daily_schedule = dg.ScheduleDefinition(
+    name="raw_load_daily_schedule",
+    job=raw_load_job,
+    cron_schedule="0 6 * * *",
+    tags=WRITER_TAG,
+    description="Load the export days that arrived since the last load, then (sensor) build and publish.",
 )
 
 # Running by default, like build_after_raw_load: the daily builds' scoped tests rely on it to test the rows
@@ -76,30 +82,26 @@ def build_after_raw_load(context: dg.RunStatusSensorContext):
     )
 
 
-def new_export_days(exports_dir, cursor: str | None, first_day: date) -> list[date]:
-    """Export day folders after the cursor (the last day already requested), none before `first_day`."""
+def new_export_days(exports_dir, cursor: str | None) -> list[date]:
+    """Export day folders after the cursor (the last day already requested)."""
     last_seen = date.fromisoformat(cursor) if cursor else None
-    return [
-        d
-        for d in available_export_dates(exports_dir)
-        if d >= first_day and (last_seen is None or d > last_seen)
-    ]
+    return [d for d in available_export_dates(exports_dir) if last_seen is None or d > last_seen]
 
 
 @dg.sensor(job=raw_load_job, minimum_interval_seconds=60, name="new_export_day_sensor")
 def new_export_day_sensor(context: dg.SensorEvaluationContext, folders: FoldersResource):
-    """Request one raw load covering every export day folder that appeared since the cursor."""
-    first_day = export_days.start.date()
-    days = new_export_days(folders.exports, context.cursor, first_day)
+    """Request one raw load when export day folders appeared since the cursor; the run loads every day not
+    loaded yet (a late folder for an earlier day included)."""
+    days = new_export_days(folders.exports, context.cursor)
     if not days:
         return dg.SkipReason(f"no new export day folder under {folders.exports} after {context.cursor}")
     start, end = days[0].isoformat(), days[-1].isoformat()
     context.update_cursor(end)
-    return dg.RunRequest(
-        run_key=f"exports-{start}-{end}", tags={**WRITER_TAG, **partition_range_tags(start, end)}
-    )
+    return dg.RunRequest(run_key=f"exports-{start}-{end}", tags=WRITER_TAG)
 
 
-def partition_range_tags(start: str, end: str) -> dict[str, str]:
-    """Tags that make one run cover the partition range start..end (a single-run backfill)."""
-    return {"dagster/asset_partition_range_start": start, "dagster/asset_partition_range_end": end}
+def raw_load_run_config(first_day: str | None = None, last_day: str | None = None) -> dg.RunConfig:
+    """Run config of a raw_load_job run bounded to first_day..last_day (None: unbounded)."""
+    from orchestration.raw_assets import RawLoadConfig
+
+    return dg.RunConfig(ops={"raw_exports": RawLoadConfig(first_day=first_day, last_day=last_day)})

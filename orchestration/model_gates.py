@@ -5,12 +5,16 @@ mart checks are blocking, `published_marts` waits for this step and is skipped w
 any layer fails.
 """
 
+import time
+
 import dagster as dg
 
 from expectations.registry import has_suite
 from expectations.runtime import GxRunner
 from orchestration.dbt_assets import LAYER_GROUPS, model_asset_keys, model_relation
 from orchestration.gx_gate import check_specs, run_gate
+from orchestration.progress import report
+from orchestration.recovery import tag_run_process
 from orchestration.resources import FoldersResource, WarehouseResource
 
 
@@ -41,17 +45,27 @@ def _build_model_gates():
         context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource, folders: FoldersResource
     ):
         """Validate every built model that has a suite; subsets validate only the selected checks."""
+        tag_run_process(context)
         selected = {k.asset_key for k in context.selected_asset_check_keys}
         runner = GxRunner(folders.gx)
+        started, failed, checked = time.monotonic(), [], 0
         with warehouse.connect() as con:
             for layer, name, key in _GATED:
                 if key not in selected:
                     continue
                 outcome, results = run_gate(runner, con, layer, name, model_relation(name), key)
+                checked += 1
                 if not outcome.passed:
+                    failed.append(f"{layer}/{name}")
                     context.log.error(f"GX {layer}/{name} failed:\n{outcome.summary()}")
                 yield from results
         runner.build_docs()
+        report(
+            context,
+            f"model gates: {checked} suites, {checked - len(failed)} passed, {len(failed)} failed"
+            + (f" ({', '.join(failed)})" if failed else "")
+            + f", in {time.monotonic() - started:.1f}s",
+        )
 
     return [gx_model_gates]
 

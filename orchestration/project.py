@@ -9,15 +9,32 @@ import subprocess
 import sys
 from pathlib import Path
 
-from dagster_dbt import DbtProject
+from dagster_dbt import DagsterDbtProjectPreparer, DbtCliResource, DbtProject
 
 from orchestration.settings import REPO_ROOT
 
 
 def dbt_executable() -> str:
-    """The dbt beside the running interpreter (the venv is often not activated), else the one on PATH."""
-    candidate = Path(sys.executable).with_name("dbt")
-    return str(candidate) if candidate.exists() else (shutil.which("dbt") or "dbt")
+    """The dbt beside the running interpreter (the venv is often not activated), else the project's venv's,
+    else the one on PATH."""
+    for candidate in (Path(sys.executable).with_name("dbt"), REPO_ROOT / ".venv" / "bin" / "dbt"):
+        if candidate.exists():
+            return str(candidate)
+    return shutil.which("dbt") or "dbt"
+
+
+class VenvDbtPreparer(DagsterDbtProjectPreparer):
+    """dagster-dbt's preparer (parse at every load under `dagster dev`), running the venv's dbt.
+
+    dagster-dbt's own preparer runs the `dbt` it finds on PATH, which is not the venv's when the venv is not
+    activated (a fresh clone's `make dev`): the code location would fail to load.
+    """
+
+    def _prepare_manifest(self, project: DbtProject) -> None:
+        DbtCliResource(project_dir=project, dbt_executable=dbt_executable()).cli(
+            self._prepare_project_cli_args, target_path=project.target_path
+        ).wait()
+        self._invalidate_seeds_in_partial_parse(project)
 
 
 dbt_project = DbtProject(
@@ -45,7 +62,7 @@ def manifest_is_stale() -> bool:
 
 
 # Under `dagster dev` the manifest is re-parsed at every load so model edits show up at once.
-dbt_project.prepare_if_dev()
+VenvDbtPreparer().prepare_if_dev(dbt_project)
 # Elsewhere (python -m orchestration.run, tests, a fresh clone) parse when the project changed since.
 if manifest_is_stale():
     subprocess.run(

@@ -1,7 +1,8 @@
 """Run the whole warehouse job once, without the UI: `python -m orchestration.run [--customers N --days D]`.
 
-Generates a sample company into EXPORTS_DIR when it holds no day folders, then loads every available export
-day in ONE run (a partition range), builds dbt, runs the GX gates and publishes. The run is recorded in the
+Loads every export day of EXPORTS_DIR not loaded yet in ONE run, builds dbt, runs the GX gates and publishes,
+printing one progress line per stage. A sample company is generated first when EXPORTS_DIR holds no day
+folders, but only into the default folder (data/exports) or with --generate. The run is recorded in the
 Dagster instance in DAGSTER_HOME (default .dagster_home), so `dagster dev` shows it afterwards.
 """
 
@@ -15,6 +16,7 @@ from datetime import date
 from pathlib import Path
 
 from orchestration import settings
+from orchestration.progress import print_to_terminal, report, timed
 
 DAGSTER_YAML = Path(__file__).with_name("dagster.yaml")
 
@@ -28,15 +30,28 @@ def ensure_dagster_home() -> Path:
     return home
 
 
-def ensure_exports(customers: int, days: int, seed: int, start_date: date) -> list[date]:
-    """Export days in EXPORTS_DIR, generating a sample company first when there are none."""
+class UsageError(Exception):
+    """A mistake in how the run was asked for: printed as one line, exit code 2."""
+
+
+def ensure_exports(customers: int, days: int, seed: int, start_date: date, generate: bool) -> list[date]:
+    """Export days in EXPORTS_DIR. A sample company is generated only into the default folder (data/exports)
+    or with --generate: a mistyped EXPORTS_DIR must not fill a real folder with synthetic customers."""
     from raw.load import available_export_dates
 
     exports = settings.exports_dir()
-    if not available_export_dates(exports):
-        from raw.generate import generate_company
+    found = available_export_dates(exports)
+    if found:
+        return found
+    if not (generate or exports == settings.default_exports_dir()):
+        raise UsageError(
+            f"no export day folders (YYYY-MM-DD) under EXPORTS_DIR={exports}: check the path, or pass "
+            "--generate to write a synthetic sample company there"
+        )
+    from raw.generate import generate_company
 
-        print(f"generating {customers} customers x {days} days into {exports} ...", flush=True)
+    report(None, f"generate: {customers:,} customers x {days} days into {exports} ...")
+    with timed() as elapsed:
         generate_company(
             out_dir=exports,
             answer_key_dir=exports.parent / "answer_key",
@@ -46,7 +61,29 @@ def ensure_exports(customers: int, days: int, seed: int, start_date: date) -> li
             start_date=start_date,
             progress=False,
         )
-    return available_export_dates(exports)
+    found = available_export_dates(exports)
+    report(None, f"generate: {len(found)} export days written in {elapsed():.1f}s")
+    return found
+
+
+def check_writable() -> None:
+    """Fail before any work when a folder the run writes cannot be written."""
+    for var, path in (
+        ("WAREHOUSE_PATH", settings.warehouse_path()),
+        ("SERVING_DIR", settings.serving_dir() / "marts.duckdb"),
+        ("ALERTS_PATH", settings.alerts_path()),
+        ("GX_DIR", settings.gx_dir() / "probe"),
+    ):
+        folder = path.parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            probe = folder / f".write-probe-{os.getpid()}"
+            probe.write_bytes(b"")
+            probe.unlink()
+            if path.exists() and not os.access(path, os.W_OK):
+                raise PermissionError(f"{path} is not writable")
+        except OSError as exc:
+            raise UsageError(f"{var}={path}: cannot write there ({exc.strerror or exc})") from exc
 
 
 def run_warehouse(first_day: date, last_day: date, instance=None):
@@ -57,76 +94,124 @@ def run_warehouse(first_day: date, last_day: date, instance=None):
     """
     import dagster as dg
 
+    report(None, "run: loading the Dagster definitions (dbt manifest, GX suites) ...")
     from orchestration.definitions import defs
-    from orchestration.jobs import partition_range_tags
+    from orchestration.jobs import raw_load_run_config
+    from orchestration.recovery import process_tags, recover_dead_runs
 
     instance = instance or dg.DagsterInstance.get()
-    # Dagster's console logger prints every event at DEBUG: thousands of lines for a year of partitions.
-    quiet = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
+    # A run killed earlier would hold the warehouse's pool slot for ever and this run would wait on it.
+    for dead in recover_dead_runs(instance):
+        print(f"recovered dead run {dead.run_id} of {dead.job_name} (alert written)", flush=True)
+    tags = process_tags()
+    # The progress lines say what each stage did; Dagster's console logger adds only warnings and errors.
+    quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+    load_config = raw_load_run_config(first_day.isoformat(), last_day.isoformat()).to_config_dict()
     load = defs.resolve_job_def("raw_load_job").execute_in_process(
         instance=instance,
-        run_config=quiet,
-        tags=partition_range_tags(first_day.isoformat(), last_day.isoformat()),
+        run_config={**load_config, **quiet},
+        tags=tags,
         raise_on_error=False,
     )
     if not load.success:
         return [load]
     build = defs.resolve_job_def("build_job").execute_in_process(
-        instance=instance, run_config=quiet, raise_on_error=False
+        instance=instance, run_config=quiet, tags=tags, raise_on_error=False
     )
     return [load, build]
+
+
+def _publication_line(build) -> str | None:
+    for event in build.get_asset_materialization_events():
+        if event.asset_key == dg_asset_key("published_marts"):
+            meta = event.materialization.metadata
+            counts = meta.get("row_counts")
+            rows = sum(counts.value.values()) if counts is not None else None
+            tables = meta.get("tables")
+            return (
+                f"publish: {tables.value if tables else '?'} tables"
+                + (f", {rows:,} rows" if rows is not None else "")
+                + (f", version {meta['version'].value}" if "version" in meta else "")
+            )
+    return None
+
+
+def dg_asset_key(name: str):
+    import dagster as dg
+
+    return dg.AssetKey(name)
 
 
 def _how_to_look(run_ids: list[str], success: bool) -> str:
     serving = settings.serving_dir() / "marts.duckdb"
     docs = settings.gx_dir() / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
-    return "\n".join(
-        [
-            f"runs {', '.join(run_ids)}: "
-            + ("SUCCESS" if success else "FAILED (the last good publication is untouched)"),
-            f"published marts : {serving}  (+ {settings.serving_dir() / 'parquet'}/*.parquet)",
-            f"  duckdb CLI    : duckdb -readonly {serving} "
-            "-c 'select * from marts.rpt_hidden_defector_matrix'",
-            "  python        : import duckdb; con = duckdb.connect("
-            f"'{serving}', read_only=True); con.sql('show all tables').show()",
-            f"warehouse       : {settings.warehouse_path()} (the writer's file: not for readers)",
-            f"GX data docs    : {docs}",
-            f"alerts          : {settings.alerts_path()}",
-            f"Dagster UI      : make dev (DAGSTER_HOME={os.environ['DAGSTER_HOME']}), open http://127.0.0.1:3000",
-        ]
-    )
+    lines = [f"runs {', '.join(run_ids)}: " + ("SUCCESS" if success else "FAILED")]
+    if success:
+        lines.append(f"published marts : {serving}  (+ {settings.serving_dir() / 'parquet'}/*.parquet)")
+    elif serving.exists():
+        lines.append(f"nothing published; the last good publication is untouched: {serving}")
+    else:
+        lines.append("nothing published (there is no earlier publication)")
+    if serving.exists():
+        lines.append(
+            '  read it       : .venv/bin/python -c "import duckdb; con = duckdb.connect('
+            f"'{serving}', read_only=True); con.sql('show all tables').show()\""
+        )
+    lines += [
+        f"warehouse       : {settings.warehouse_path()} (the writer's file: not for readers)",
+        f"GX data docs    : {docs}",
+        f"alerts          : {settings.alerts_path()}",
+        "export days     : python -m orchestration.export_days status",
+        f"Dagster UI      : make dev (DAGSTER_HOME={os.environ['DAGSTER_HOME']}), open http://127.0.0.1:3000",
+    ]
+    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
-    """CLI entry point; exit code 0 when the run succeeded and published."""
+    """CLI entry point; exit code 0 when the run succeeded and published, 1 when it failed, 2 on a usage
+    mistake (nothing was run)."""
     parser = argparse.ArgumentParser(prog="python -m orchestration.run", description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, default=2000, help="sample company size when generating")
     parser.add_argument("--days", type=int, default=180, help="export days to generate")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument(
-        "--start-date",
-        type=date.fromisoformat,
-        default=None,
-        help="first export day (default PARTITIONS_START_DATE or 2024-01-01)",
+        "--start-date", type=date.fromisoformat, default=date(2024, 1, 1), help="first generated export day"
+    )
+    parser.add_argument(
+        "--generate",
+        action="store_true",
+        help="generate a sample company when EXPORTS_DIR holds no export days (always done for the default "
+        "data/exports)",
+    )
+    parser.add_argument("--first-day", type=date.fromisoformat, default=None, help="load no day before this")
+    parser.add_argument(
+        "--last-day", type=date.fromisoformat, default=None, help="load no day after this (an as-of date)"
     )
     args = parser.parse_args(argv)
-    start = args.start_date or settings.partitions_start_date()
-    os.environ.setdefault("PARTITIONS_START_DATE", start.isoformat())
-
-    ensure_dagster_home()
-    days = [d for d in ensure_exports(args.customers, args.days, args.seed, start) if d >= start]
-    if not days:
-        print(f"no export days on or after {start} in {settings.exports_dir()}", file=sys.stderr)
-        return 1
-    print(f"load, build, check and publish export days {days[0]}..{days[-1]} ({len(days)} days)", flush=True)
-    results = run_warehouse(days[0], days[-1])
+    print_to_terminal()
+    try:
+        check_writable()
+        ensure_dagster_home()
+        days = ensure_exports(args.customers, args.days, args.seed, args.start_date, args.generate)
+    except UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    first = args.first_day or days[0]
+    last = args.last_day or days[-1]
+    report(None, f"run: load, build, check and publish export days {first}..{last} ({len(days)} day folders)")
+    with timed() as elapsed:
+        results = run_warehouse(first, last)
     success = len(results) == 2 and all(r.success for r in results)
+    if len(results) == 2 and (line := _publication_line(results[1])):
+        report(None, line)
+    report(None, f"run: {'done' if success else 'FAILED'} in {elapsed():.1f}s")
     if not success:
         # No daemon runs the failure sensor for in-process runs, so alert the way it would.
         from orchestration.alerts import alert_for_failed_run
 
         failed = next(r for r in results if not r.success)
-        alert_for_failed_run(failed.dagster_run, failed.all_events)
+        alert = alert_for_failed_run(failed.dagster_run, failed.all_events)
+        print(f"error: {alert.message}", file=sys.stderr)
     print(_how_to_look([r.run_id for r in results], success))
     return 0 if success else 1
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import date
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -82,6 +81,6 @@ def gx_dir() -> Path:
     return _path("GX_DIR", "data/gx")
 
 
-def partitions_start_date() -> date:
-    """First export day of the daily partitions (PARTITIONS_START_DATE, default 2024-01-01)."""
-    return date.fromisoformat(os.environ.get("PARTITIONS_START_DATE", "2024-01-01"))
+def default_exports_dir() -> Path:
+    """The exports folder when EXPORTS_DIR is unset: the one `make demo` may fill with a sample company."""
+    return REPO_ROOT / "data" / "exports"

@@ -15,15 +15,16 @@ def _day_folders(root, *days):
         (root / day).mkdir(parents=True)
 
 
-def test_sensor_requests_a_range_run_for_new_days_and_moves_its_cursor(tmp_path):
+def test_sensor_requests_one_load_for_new_days_and_moves_its_cursor(tmp_path):
     exports = tmp_path / "exports"
     _day_folders(exports, "2024-01-01", "2024-01-02", "2024-01-03")
     resources = {"folders": _folders(exports)}
 
     context = dg.build_sensor_context(cursor="2024-01-01", resources=resources)
     request = new_export_day_sensor(context)
-    assert request.tags["dagster/asset_partition_range_start"] == "2024-01-02"
-    assert request.tags["dagster/asset_partition_range_end"] == "2024-01-03"
+    # One run for both new days: the raw load loads every day not loaded yet, no partition per day.
+    assert request.run_key == "exports-2024-01-02-2024-01-03"
+    assert not any(tag.startswith("dagster/asset_partition") for tag in request.tags)
     assert context.cursor == "2024-01-03"
 
     again = dg.build_sensor_context(cursor="2024-01-03", resources=resources)
@@ -31,7 +32,7 @@ def test_sensor_requests_a_range_run_for_new_days_and_moves_its_cursor(tmp_path)
 
     _day_folders(exports, "2024-01-04")
     later = dg.build_sensor_context(cursor="2024-01-03", resources=resources)
-    assert new_export_day_sensor(later).tags["dagster/asset_partition_range_start"] == "2024-01-04"
+    assert new_export_day_sensor(later).run_key == "exports-2024-01-04-2024-01-04"
 
 
 def _folders(exports):
