@@ -481,19 +481,35 @@ def _ensure_stable_links(serving_dir: Path, personal_data: bool) -> None:
         restricted.unlink()
 
 
-def _remove_leftovers(serving_dir: Path) -> None:
+def remove_half_written(serving_dir: Path) -> list[str]:
+    """Remove what a killed publish left in `serving_dir` (waiting for a running publish to finish); returns
+    the paths removed. The next publish does the same; dead-run recovery calls it to clean up at once."""
+    if not serving_dir.is_dir():
+        return []
+    with _publish_lock(serving_dir):
+        return _remove_leftovers(serving_dir)
+
+
+def _remove_leftovers(serving_dir: Path) -> list[str]:
     """What a killed publish left behind; called under the publish lock, so no publish is running."""
+    removed = []
     for path in serving_dir.iterdir():
         if path.name.startswith(LEGACY_STAGING_PREFIX) or (
             path.name.startswith(".") and path.name.endswith(".tmp") and path.is_symlink()
         ):
             path.unlink(missing_ok=True)
+            removed.append(str(path))
+    publications = serving_dir / PUBLICATIONS_DIR
+    if not publications.is_dir():
+        return removed
     current = current_version(serving_dir)
-    for path in (serving_dir / PUBLICATIONS_DIR).iterdir():
+    for path in publications.iterdir():
         # Ids sort in publication order, so a complete folder newer than the current one was never current.
         never_current = current is not None and path.name > current
         if path.name.endswith(PARTIAL_SUFFIX) or never_current:
             shutil.rmtree(path, ignore_errors=True)
+            removed.append(str(path))
+    return removed
 
 
 def _collect_garbage(serving_dir: Path, grace: float) -> None:

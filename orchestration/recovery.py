@@ -9,8 +9,9 @@ for a slot that is never freed. Every run of this code location therefore record
 - marks each in-progress run whose process is gone as failed, through the instance's own API
   (`report_run_failed`), so the run queue and the UI see it end;
 - frees the concurrency (pool) slots it held, and those of any finished run that still holds one;
-- removes the half-written files a killed publish leaves (`publishing-*` in SERVING_DIR: the copy is only
-  swapped into place once complete, so these are never the publication readers see);
+- removes the half-written files a killed publish leaves (orchestration/publication.py
+  `remove_half_written`: a publication is only made current once complete, so these are never what readers
+  see);
 - writes an alert naming the dead run, its job, its process and the step it was in.
 
 The warehouse file needs nothing: DuckDB's lock dies with the process and an interrupted transaction is rolled
@@ -22,7 +23,6 @@ seen from here. Runs the daemon launches are also watched by Dagster's own run m
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -33,6 +33,7 @@ import psutil
 
 from orchestration import settings
 from orchestration.alerts import Alert, FileNotifier, Notifier
+from orchestration.publication import remove_half_written
 
 HOST_TAG = "warehouse/host"
 PID_TAG = "warehouse/pid"
@@ -44,8 +45,6 @@ _IN_PROGRESS = [
     dg.DagsterRunStatus.STARTED,
     dg.DagsterRunStatus.CANCELING,
 ]
-# Leftovers of an interrupted publish (orchestration/publication.py writes `publishing-<version>.duckdb`).
-HALF_WRITTEN_PATTERNS = ("publishing-*",)
 
 
 def process_tags(pid: int | None = None) -> dict[str, str]:
@@ -113,20 +112,6 @@ def _steps_in_progress(instance: dg.DagsterInstance, run_id: str) -> list[str]:
     return list(started)
 
 
-def _remove_half_written(serving_dir: Path) -> list[str]:
-    removed = []
-    if not serving_dir.is_dir():
-        return removed
-    for pattern in HALF_WRITTEN_PATTERNS:
-        for path in sorted(serving_dir.glob(pattern)):
-            if path.is_dir() and not path.is_symlink():
-                shutil.rmtree(path, ignore_errors=True)
-            else:
-                path.unlink(missing_ok=True)
-            removed.append(str(path))
-    return removed
-
-
 def free_slots_of_finished_runs(instance: dg.DagsterInstance) -> list[str]:
     """Free pool slots still held by runs that are no longer in progress; returns their run ids."""
     storage = instance.event_log_storage
@@ -163,7 +148,7 @@ def recover_dead_runs(
         )
         instance.report_run_failed(run, message)
         instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
-        removed = _remove_half_written(serving_dir)
+        removed = remove_half_written(serving_dir)
         if removed:
             message += f"; removed half-written files {', '.join(removed)}"
         notifier.notify(

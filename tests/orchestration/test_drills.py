@@ -249,3 +249,4 @@ def test_a_run_killed_at_each_stage_is_recovered_with_no_row_lost(tmp_path):
         assert published.execute(f'select count(*) from marts."{table}"').fetchone()[0] == rows, table
     published.close()
     assert not list(serving.glob("publishing-*"))
+    assert not list(serving.glob("publications/*.partial")), "a killed publish left a partial publication"
