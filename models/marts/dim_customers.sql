@@ -36,8 +36,8 @@ payments as (
     select * from {{ ref('stg_billing__payments') }}
 ),
 
-watchlist as (
-    select * from {{ ref('rpt_silent_attrition_watchlist') }}
+risk_scores as (
+    select * from {{ ref('int_customer_risk_scores') }}
 ),
 
 warehouse_as_of as (
@@ -139,8 +139,8 @@ final as (
         cast(coalesce(defection_summary.n_defections, 0) as integer) as n_defections,
         coalesce(defection_summary.n_defections, 0) > 0 as has_defected,
         coalesce(defection_summary.is_hidden_defector, false) as is_hidden_defector,
-        coalesce(watchlist.is_above_threshold, false) as is_at_risk,
-        watchlist.risk_score,
+        coalesce(risk_scores.is_above_threshold, false) as is_at_risk,
+        risk_scores.risk_score,
         coalesce(episode_summary.n_episodes, 0) > 1 as is_won_back,
         cast(coalesce(poor_experience_summary.n_poor_experiences, 0) as integer) as n_poor_experiences,
         cast(coalesce(complaint_summary.n_complaints, 0) as integer) as n_complaints,
@@ -161,8 +161,8 @@ final as (
         on customers.customer_id = poor_experience_summary.customer_id
     left join complaint_summary
         on customers.customer_id = complaint_summary.customer_id
-    left join watchlist
-        on customers.customer_id = watchlist.customer_id
+    left join risk_scores
+        on customers.customer_id = risk_scores.customer_id
 )
 
 select * from final

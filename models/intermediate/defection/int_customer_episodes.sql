@@ -4,19 +4,25 @@ subscription_versions as (
     select * from {{ ref('int_subscription_versions') }}
 ),
 
+cancel_reasons_classified as (
+    select * from {{ ref('int_cancel_reasons_classified') }}
+),
+
 subscriptions as (
     select
-        subscription_id,
-        customer_id,
-        started_at,
-        cancelled_at,
-        upper(cancel_type) as cancel_type,
-        cancel_reason_code,
-        -- staging maps free-text reasons by keyword when no code was captured
-        reason_category,
-        stated_silo
+        subscription_versions.subscription_id,
+        subscription_versions.customer_id,
+        subscription_versions.started_at,
+        subscription_versions.cancelled_at,
+        upper(subscription_versions.cancel_type) as cancel_type,
+        subscription_versions.cancel_reason_code,
+        -- the stated reason: its code, else the free text classified against the vocabulary
+        cancel_reasons_classified.reason_category,
+        cancel_reasons_classified.stated_silo
     from subscription_versions
-    where is_current
+    left join cancel_reasons_classified
+        on subscription_versions.subscription_version_id = cancel_reasons_classified.subscription_version_id
+    where subscription_versions.is_current
 ),
 
 -- Gaps and islands: a subscription opens a new episode when it starts after every earlier one has ended.

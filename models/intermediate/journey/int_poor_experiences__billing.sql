@@ -196,6 +196,7 @@ invoices_joined_to_customers as (
         invoices.period_start_date,
         cast(invoices.invoice_date as {{ dbt.type_timestamp() }}) as invoiced_at,
         cast(invoices.period_start_date as {{ dbt.type_timestamp() }}) as period_start_at,
+        invoices.currency,
         accounts.customer_id
     from invoices
     left join accounts
@@ -219,7 +220,8 @@ lines_joined_to_invoices as {{ cte_not_materialized() }} (
         invoices_joined_to_customers.invoice_date,
         invoices_joined_to_customers.invoiced_at,
         invoices_joined_to_customers.period_start_date,
-        invoices_joined_to_customers.period_start_at
+        invoices_joined_to_customers.period_start_at,
+        invoices_joined_to_customers.currency
     from invoice_lines
     inner join invoices_joined_to_customers
         on invoice_lines.invoice_id = invoices_joined_to_customers.invoice_id
@@ -326,7 +328,7 @@ unquoted_fees as (
         visit_fee_lines.invoiced_at as occurred_at,
         'stg_billing__invoice_lines' as evidence_table,
         visit_fee_lines.invoice_line_id as evidence_id,
-        'visit fee of ' || cast(visit_fee_lines.amount_minor as {{ dbt.type_string() }})
+        'visit fee of ' || {{ format_money('visit_fee_lines.amount_minor', 'visit_fee_lines.currency') }}
             || ' on invoice ' || visit_fee_lines.invoice_id || ' never quoted' as evidence
     from visit_fee_lines
     cross join unquoted_fee_rule
@@ -355,6 +357,7 @@ recurring_lines_joined_to_prices as (
         recurring_lines.invoice_id,
         recurring_lines.subscription_id,
         recurring_lines.amount_minor,
+        recurring_lines.currency,
         recurring_lines.invoiced_at,
         coalesce(
             recurring_lines.customer_id, version_in_force.customer_id, first_version.customer_id
@@ -362,7 +365,11 @@ recurring_lines_joined_to_prices as (
         case
             when version_in_force.subscription_id is not null then version_in_force.monthly_price_minor
             else first_version.monthly_price_minor
-        end as monthly_price_minor
+        end as monthly_price_minor,
+        case
+            when version_in_force.subscription_id is not null then version_in_force.currency
+            else first_version.currency
+        end as price_currency
     from recurring_lines
     inner join subscription_versions as first_version
         on recurring_lines.subscription_id = first_version.subscription_id
@@ -384,9 +391,11 @@ overcharges as (
         recurring_lines_joined_to_prices.invoiced_at as occurred_at,
         'stg_billing__invoice_lines' as evidence_table,
         recurring_lines_joined_to_prices.invoice_line_id as evidence_id,
-        'charged ' || cast(recurring_lines_joined_to_prices.amount_minor as {{ dbt.type_string() }})
+        'charged ' || {{ format_money('recurring_lines_joined_to_prices.amount_minor',
+            'recurring_lines_joined_to_prices.currency') }}
             || ' against agreed '
-            || cast(recurring_lines_joined_to_prices.monthly_price_minor as {{ dbt.type_string() }})
+            || {{ format_money('recurring_lines_joined_to_prices.monthly_price_minor',
+                'recurring_lines_joined_to_prices.price_currency') }}
             as evidence
     from recurring_lines_joined_to_prices
     cross join overcharge_rule

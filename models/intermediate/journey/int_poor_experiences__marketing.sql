@@ -28,10 +28,12 @@ subscriptions_joined_to_campaigns as (
         subscription_versions.customer_id,
         subscription_versions.plan_code,
         subscription_versions.monthly_price_minor,
+        subscription_versions.currency,
         subscription_versions.started_at,
         campaigns.campaign_id,
         campaigns.promised_plan_code,
-        campaigns.promised_monthly_price_minor
+        campaigns.promised_monthly_price_minor,
+        campaigns.currency as promised_currency
     from subscription_versions
     inner join customers
         on subscription_versions.customer_id = customers.customer_id
@@ -51,9 +53,11 @@ offers_not_honoured as (
         subscriptions_joined_to_campaigns.started_at as occurred_at,
         'stg_crm__subscriptions' as evidence_table,
         subscriptions_joined_to_campaigns.subscription_id as evidence_id,
-        'sold at ' || cast(subscriptions_joined_to_campaigns.monthly_price_minor as {{ dbt.type_string() }})
+        'sold at ' || {{ format_money('subscriptions_joined_to_campaigns.monthly_price_minor',
+            'subscriptions_joined_to_campaigns.currency') }}
             || ', campaign ' || subscriptions_joined_to_campaigns.campaign_id || ' promised '
-            || cast(subscriptions_joined_to_campaigns.promised_monthly_price_minor as {{ dbt.type_string() }})
+            || {{ format_money('subscriptions_joined_to_campaigns.promised_monthly_price_minor',
+                'subscriptions_joined_to_campaigns.promised_currency') }}
             as evidence
     from subscriptions_joined_to_campaigns
     cross join offer_not_honoured_rule

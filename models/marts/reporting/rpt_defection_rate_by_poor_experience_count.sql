@@ -1,62 +1,27 @@
--- Defection within defection_horizon_days after exactly k poor experiences, censoring-aware: the cumulative
--- incidence of defection with reaching the next level as the competing event (macros/marts/cumulative_incidence.sql,
--- docs/definitions.md). A customer still being followed at the as-of date counts for as long as they were
--- followed, never by their outcome. A level with fewer than min_customers_with_full_follow_up customers whose
--- whole horizon lies within the data states why and prints no rate.
+-- Publishes the censoring-aware defection rate per poor-experience level. The estimate lives in
+-- int_poor_experience_level_rates, so the watchlist's risk score (int_customer_risk_scores) reads the same rates
+-- without a report reading a report.
 with
 
-poor_experience_levels as (
-    select * from {{ ref('int_poor_experience_levels') }}
+level_rates as (
+    select * from {{ ref('int_poor_experience_level_rates') }}
 ),
-
-level_labels as (
-    select 0 as poor_experience_level, '0' as poor_experience_level_label
-    union all select 1, '1'
-    union all select 2, '2'
-    union all select 3, '3+'
-),
-
-level_follow_ups as (
-    select
-        poor_experience_level,
-        {{ dbt.datediff('reached_at', 'follow_up_ended_at', 'second') }} as follow_up_seconds,
-        case when follow_up_exit = 'next_level' then 'competing' else follow_up_exit end as follow_up_exit,
-        has_full_follow_up
-    from poor_experience_levels
-),
-
-{{ cumulative_incidence_ctes('level_follow_ups', ['poor_experience_level']) }},
 
 final as (
     select
-        level_labels.poor_experience_level,
-        level_labels.poor_experience_level_label,
-        cast(coalesce(cif_estimates.customers, 0) as integer) as customers_reached,
-        cast(coalesce(cif_estimates.customers_defected, 0) as integer) as customers_defected,
-        cast(coalesce(cif_estimates.customers_competing, 0) as integer) as customers_reached_next_level,
-        cast(coalesce(cif_estimates.customers_censored, 0) as integer) as customers_censored,
-        cast(coalesce(cif_estimates.customers_at_risk_at_horizon, 0) as integer) as customers_at_risk_at_horizon,
-        cast(coalesce(cif_estimates.customers_with_full_follow_up, 0) as integer) as customers_with_full_follow_up,
-        case
-            when coalesce(cif_estimates.customers, 0) = 0 then 'no_customers'
-            when cif_estimates.customers_with_full_follow_up < {{ var('min_customers_with_full_follow_up') }}
-                then 'insufficient_follow_up'
-            else 'estimated'
-        end as estimate_status,
-        case when cif_estimates.customers_with_full_follow_up >= {{ var('min_customers_with_full_follow_up') }}
-            then cast(cif_estimates.incidence as {{ type_double() }})
-        end as defection_rate,
-        case when cif_estimates.customers_with_full_follow_up >= {{ var('min_customers_with_full_follow_up') }}
-            then {{ round_double(cumulative_incidence_interval_lower('cif_estimates.incidence',
-                'cif_estimates.incidence_variance', 'cif_estimates.customers_at_risk_at_horizon'), 6) }}
-        end as defection_rate_ci_lower,
-        case when cif_estimates.customers_with_full_follow_up >= {{ var('min_customers_with_full_follow_up') }}
-            then {{ round_double(cumulative_incidence_interval_upper('cif_estimates.incidence',
-                'cif_estimates.incidence_variance', 'cif_estimates.customers_at_risk_at_horizon'), 6) }}
-        end as defection_rate_ci_upper
-    from level_labels
-    left join cif_estimates
-        on level_labels.poor_experience_level = cif_estimates.poor_experience_level
+        poor_experience_level,
+        poor_experience_level_label,
+        customers_reached,
+        customers_defected,
+        customers_reached_next_level,
+        customers_censored,
+        customers_at_risk_at_horizon,
+        customers_with_full_follow_up,
+        estimate_status,
+        defection_rate,
+        defection_rate_ci_lower,
+        defection_rate_ci_upper
+    from level_rates
 )
 
 select * from final

@@ -36,10 +36,6 @@ final as (
         cancel_type,
         cancel_reason_code,
         cancel_reason_text,
-        mapped_cancel_reason_code,
-        reason_source,
-        reason_category,
-        stated_silo,
         updated_at,
         {{ staging_bookkeeping_columns(ref('base_crm__subscription_versions'), 'ranked_versions', from_raw=false) }}
     from ranked_versions
