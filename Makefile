@@ -57,12 +57,12 @@ BENCH_SIZES ?= 10000,100000
 bench: setup ## Run the benchmarks (BENCH_SIZES=10000,100000,1000000 for the 1M row, about 20 min more)
 	$(BIN)/python -m benchmarks.bench --customers $(BENCH_SIZES) --days 730
 
-lint: setup ## ruff check and format check
+lint: setup ## ruff check and format check over the whole tree (run by .ci/run)
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check orchestration expectations tests/orchestration tests/expectations
+	$(BIN)/ruff format --check .
 
 format: setup ## ruff format the Python packages
-	$(BIN)/ruff format orchestration expectations tests/orchestration tests/expectations
+	$(BIN)/ruff format .
 
 clean: ## Remove generated data, dbt target and the local Dagster instance
 	rm -rf data target logs .dagster_home

@@ -47,10 +47,14 @@ def run_dbt(args: list[str], warehouse_path: Path, work_dir: Path, extra_env: di
     cmd = [
         dbt_executable(),
         *args,
-        "--project-dir", str(REPO_ROOT),
-        "--profiles-dir", str(REPO_ROOT),
-        "--target-path", str(work_dir / "target"),
-        "--log-path", str(work_dir / "logs"),
+        "--project-dir",
+        str(REPO_ROOT),
+        "--profiles-dir",
+        str(REPO_ROOT),
+        "--target-path",
+        str(work_dir / "target"),
+        "--log-path",
+        str(work_dir / "logs"),
     ]
     result = subprocess.run(cmd, cwd=REPO_ROOT, env=env, capture_output=True, text=True)
     if result.returncode != 0:
