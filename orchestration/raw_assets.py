@@ -27,7 +27,7 @@ from orchestration.gx_gate import BLOCKING_CHECK, FAILURES_KEY, check_specs, run
 from orchestration.progress import report, timed
 from orchestration.recovery import tag_run_process
 from orchestration.resources import FoldersResource, WarehouseResource
-from raw.load import ContractError, available_export_dates, load_exports
+from raw.load import ContractError, available_export_dates, load_exports, misnamed_day_folders
 
 RAW_SCHEMA = "raw"
 
@@ -128,6 +128,15 @@ def raw_exports(
 ):
     """Load the export days not loaded yet (one loader call), then GX-check every day not cleared yet."""
     tag_run_process(context)
+    misnamed = misnamed_day_folders(folders.exports)
+    if misnamed:
+        # A day folder spelled otherwise would be skipped without a word; its rows must not go missing.
+        raise dg.Failure(
+            description="export folders not named YYYY-MM-DD: "
+            + "; ".join(f"{r.source_file} {r.reason}" for r in misnamed),
+            allow_retries=False,
+            metadata={"refused_files": [r.source_file for r in misnamed]},
+        )
     available = available_export_dates(folders.exports)
     if not available:
         raise dg.Failure(

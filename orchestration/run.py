@@ -37,12 +37,18 @@ class UsageError(Exception):
 def ensure_exports(customers: int, days: int, seed: int, start_date: date, generate: bool) -> list[date]:
     """Export days in EXPORTS_DIR. A sample company is generated only into the default folder (data/exports)
     or with --generate: a mistyped EXPORTS_DIR must not fill a real folder with synthetic customers."""
-    from raw.load import available_export_dates
+    from raw.load import available_export_dates, misnamed_day_folders
 
     exports = settings.exports_dir()
     found = available_export_dates(exports)
     if found:
         return found
+    misnamed = misnamed_day_folders(exports) if exports.is_dir() else []
+    if misnamed:
+        raise UsageError(
+            f"no export day folders (YYYY-MM-DD) under EXPORTS_DIR={exports}; "
+            + "; ".join(f"{r.source_file} {r.reason}" for r in misnamed)
+        )
     if not (generate or exports == settings.default_exports_dir()):
         raise UsageError(
             f"no export day folders (YYYY-MM-DD) under EXPORTS_DIR={exports}: check the path, or pass "

@@ -55,6 +55,17 @@ def test_a_mistyped_exports_dir_is_refused_and_gets_nothing_generated(tmp_path):
     assert "published marts" not in result.stdout
 
 
+@pytest.mark.parametrize("folder", ["2024-6-29", "20240629"])
+def test_a_lone_misnamed_day_folder_is_named_with_the_name_to_give_it(tmp_path, folder):
+    exports = tmp_path / "exports"
+    (exports / folder).mkdir(parents=True)
+    result = _run(tmp_path, EXPORTS_DIR=str(exports))
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert f"{folder}/" in result.stderr and "rename it to '2024-06-29'" in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr
+    assert [p.name for p in exports.iterdir()] == [folder]
+
+
 def test_an_unwritable_warehouse_path_fails_fast(tmp_path):
     blocker = tmp_path / "a_file"
     blocker.write_text("not a folder")
