@@ -46,7 +46,12 @@ def _run_data_tests(warehouse: Path, work_dir: Path, tests: list[str], scope: st
         if exc.returncode != 1 or not run_results.exists():  # 1 = a node failed: read which and how
             raise
     results = json.loads(run_results.read_text())["results"]
-    outcomes = {r["unique_id"].split(".")[2]: (r["status"], r["failures"]) for r in results}
+    # The project's on-run-start hooks (operations) run before any test and are in the results too.
+    outcomes = {
+        r["unique_id"].split(".")[2]: (r["status"], r["failures"])
+        for r in results
+        if r["unique_id"].startswith("test.")
+    }
     assert set(outcomes) == set(tests), outcomes
     return outcomes
 
