@@ -28,7 +28,7 @@ from orchestration.progress import report
 from orchestration.project import dbt_project
 from orchestration.recovery import tag_run_process
 from orchestration.resources import WarehouseResource
-from orchestration.settings import DATA_TESTS_SCOPES, build_flags
+from settings import DATA_TESTS_SCOPES, build_flags
 
 LAYER_GROUPS = ("staging", "intermediate", "marts")
 

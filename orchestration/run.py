@@ -15,7 +15,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from orchestration import settings
+import settings
 from orchestration.progress import print_to_terminal, report, timed
 
 DAGSTER_YAML = Path(__file__).with_name("dagster.yaml")

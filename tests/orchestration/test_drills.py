@@ -22,8 +22,8 @@ from test_recovery import RUN_TIMEOUT_S, job_env, kill_when, open_instance, star
 from orchestration import export_days
 from orchestration.publication import current_version
 from orchestration.run import run_warehouse
-from orchestration.settings import REPO_ROOT
 from raw.load import available_export_dates
+from settings import REPO_ROOT
 
 pytestmark = pytest.mark.slow
 

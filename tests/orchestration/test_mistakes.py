@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from support import run_dbt
 
-from orchestration.settings import REPO_ROOT
+from settings import REPO_ROOT
 
 
 def _run(tmp_path: Path, *args: str, **env_overrides: str) -> subprocess.CompletedProcess:
