@@ -26,6 +26,7 @@ LAYERS = {
     "expectations": 2,
     "orchestration": 3,
     "dashboard": 4,
+    "demo": 4,
     "benchmarks": 5,
 }
 
