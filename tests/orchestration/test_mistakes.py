@@ -104,7 +104,7 @@ def test_generate_flag_allows_a_sample_company_in_a_named_folder(tmp_path):
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert len(list(named.iterdir())) == 40
-    for stage in ("generate:", "load:", "raw gate:", "build staging", "build:", "model gates:", "publish:"):
+    for stage in ("generate:", "load:", "raw gate:", "build staging:", "staging gates:", "publish:"):
         assert stage in result.stdout, (stage, result.stdout)
     # The hint to read the publication needs nothing setup does not install.
     assert "duckdb -readonly" not in result.stdout and "read_only=True" in result.stdout
