@@ -53,7 +53,9 @@ def _build_model_gates():
             for layer, name, key in _GATED:
                 if key not in selected:
                     continue
-                outcome, results = run_gate(runner, con, layer, name, model_relation(name), key)
+                outcome, results = run_gate(
+                    runner, con, layer, name, model_relation(name), key, run_id=context.run.run_id
+                )
                 checked += 1
                 if not outcome.passed:
                     failed.append(f"{layer}/{name}")

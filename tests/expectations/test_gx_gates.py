@@ -188,7 +188,7 @@ def test_dagster_gate_reports_raised_expectations_as_failed_blocking_check(con, 
             )
         ],
     )
-    monkeypatch.setattr("orchestration.gx_gate.build_suite", lambda layer, name, ctx: broken)
+    monkeypatch.setattr("expectations.gate.build_suite", lambda layer, name, ctx: broken)
     key = dg.AssetKey(["survey", "responses"])
     outcome, results = run_gate(runner, con, "raw", "survey__responses", "raw.survey__responses", key)
     by_name = {r.check_name: r for r in results}

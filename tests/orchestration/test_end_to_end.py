@@ -184,7 +184,7 @@ def test_a_failing_blocking_mart_gate_skips_publish(published_company, monkeypat
     for var in ("WAREHOUSE_PATH", "EXPORTS_DIR", "SERVING_DIR", "ALERTS_PATH", "GX_DIR"):
         monkeypatch.setenv(var, str(published_company[var]))
 
-    real_build_suite = __import__("orchestration.gx_gate", fromlist=["build_suite"]).build_suite
+    real_build_suite = __import__("expectations.gate", fromlist=["build_suite"]).build_suite
 
     def build_suite(layer, name, ctx):
         if name != "fct_defections":
@@ -202,7 +202,7 @@ def test_a_failing_blocking_mart_gate_skips_publish(published_company, monkeypat
             ],
         )
 
-    monkeypatch.setattr("orchestration.gx_gate.build_suite", build_suite)
+    monkeypatch.setattr("expectations.gate.build_suite", build_suite)
     from orchestration.definitions import defs
 
     # The day an earlier test planted is still rejected, and a build refuses to start while it is:
