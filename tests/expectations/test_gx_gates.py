@@ -7,14 +7,12 @@ import subprocess
 import sys
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
 import dagster as dg
 import duckdb
 import great_expectations as gx
 import great_expectations.expectations as gxe
 import pytest
-from great_expectations.execution_engine import sqlalchemy_execution_engine
 
 from expectations import runtime, state
 from expectations.registry import LAYERS, build_suite, suite_names
@@ -218,46 +216,6 @@ def test_a_batch_gx_could_not_query_is_refused_when_the_suite_is_written():
     with pytest.raises(ValueError, match="starting with SELECT"):
         Batch(name="rows", sql="with t as (select 1 as x) select x from t", expectations=[])
     assert Batch(name="rows", sql="\n  SELECT 1 as x", expectations=[]).sql.strip() == "SELECT 1 as x"
-
-
-def test_the_duckdb_patch_is_in_place_and_refuses_to_run_blind_when_gx_moved_it(monkeypatch):
-    assert runtime.duckdb_pushdown_enabled()
-    persisted = sqlalchemy_execution_engine._PERSISTED_CONNECTION_DIALECTS
-    assert "duckdb" in persisted and all(hasattr(d, "value") for d in persisted)
-
-    # A GX upgrade that renames the tuple (or changes what it holds) must stop the gates, never let them pass.
-    monkeypatch.delattr(sqlalchemy_execution_engine, "_PERSISTED_CONNECTION_DIALECTS")
-    with pytest.raises(runtime.GxPatchError, match="_PERSISTED_CONNECTION_DIALECTS"):
-        runtime.GxRunner(Path("unused"))
-    monkeypatch.setattr(
-        sqlalchemy_execution_engine, "_PERSISTED_CONNECTION_DIALECTS", ("sqlite", "mssql"), raising=False
-    )
-    with pytest.raises(runtime.GxPatchError):
-        runtime._persist_duckdb_connections()
-
-
-def test_the_runner_context_does_not_serialise_its_config_after_every_change(con, runner):
-    # Speed only (runtime._skip_in_memory_config_writes): the writes nothing reads are skipped. If GX
-    # brings them back after an upgrade, this says so; the checks themselves are unaffected either way.
-    _insert_responses(con, [7] * 10)
-    assert _validate(runner, con, "raw", "survey__responses").passed
-    assert runner.context.variables.store.list_keys() == []
-    unpatched = GxRunner.__new__(GxRunner)
-    unpatched.context = gx.get_context(mode="ephemeral")
-    unpatched.context.data_sources.add_pandas("written")
-    assert unpatched.context.variables.store.list_keys() != []
-
-
-def test_without_the_patch_gx_reports_raised_expectations_never_a_pass(con, runner, monkeypatch):
-    # The upstream bug the patch works around (GX issues 10738, 11579). Should a GX release fix it, this test
-    # fails with every outcome passing: then the patch in runtime.py can go.
-    _insert_responses(con, [i % 11 for i in range(200)])
-    original = tuple(d for d in sqlalchemy_execution_engine._PERSISTED_CONNECTION_DIALECTS if d != "duckdb")
-    monkeypatch.setattr(sqlalchemy_execution_engine, "_PERSISTED_CONNECTION_DIALECTS", original)
-    outcome = _validate(runner, con, "raw", "survey__responses")
-    assert not outcome.passed
-    gx_outcomes = [o for o in outcome.outcomes if o.expectation != "query"]
-    assert gx_outcomes and all(o.raised and o.blocks for o in gx_outcomes)
 
 
 def test_expectations_are_computed_in_duckdb_with_the_observed_numbers(con, runner):
