@@ -7,6 +7,8 @@ twice or more, and looks at what the warehouse learned and how a later run is ju
 
 from __future__ import annotations
 
+import shutil
+
 import dagster as dg
 import duckdb
 import pytest
@@ -185,3 +187,33 @@ def test_a_defection_rate_is_the_companys_own_and_a_collapse_blocks_through_the_
 )
 def test_a_drift_draws_its_band_around_the_learned_value_within_the_absolute_one(drift, value, band):
     assert drift.band(value, (0, 1) if value < 1 else (1, None)) == pytest.approx(band)
+
+
+@pytest.mark.slow
+def test_the_small_company_learns_on_its_first_run_and_passes_its_second(built_warehouse, tmp_path):
+    # Every layer, through the gate the command line and the Dagster checks share (one process).
+    from expectations.gate import run_suites
+
+    path = tmp_path / "warehouse.duckdb"
+    shutil.copy(built_warehouse, path)
+    config = {"memory_limit": "1GB"}
+    first, _ = run_suites(path, tmp_path / "gx", config, run_id="run-1", on_skip=lambda _: None)
+    assert first and all(c.outcome.passed for c in first), [c.explained for c in first if c.explained]
+    with duckdb.connect(str(path), read_only=True) as con:
+        learned = set(con.execute(f"select suite_name || '.' || figure from {LEARNED_TABLE}").fetchall())
+    assert {
+        ("int_touchpoints.billing_share",),
+        ("dim_customers.defection_rate",),
+        ("stg_crm__appointments.no_show_share",),
+        ("fct_poor_experiences.share_with_poor_experience",),
+        ("int_invoices_reconciled_to_lines.mean_lines_per_invoice",),
+    } <= learned
+    second, _ = run_suites(path, tmp_path / "gx", config, run_id="run-2", on_skip=lambda _: None)
+    judged = [c for c in second if c.suite.name in {"int_touchpoints", "dim_customers"}]
+    assert len(judged) == 2 and all(c.outcome.passed for c in second)
+    figures = {figure.split(".")[1] for (figure,) in learned}
+    assert not [w.label() for c in second for w in c.outcome.warnings if w.column in figures]
+    # The second run was judged against the first's figures: learned expectations were evaluated.
+    assert any(
+        e.meta and "learned_value" in e.meta for c in judged for b in c.suite.batches for e in b.expectations
+    )
