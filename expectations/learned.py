@@ -16,9 +16,13 @@ different, so these bounds are drawn around the figure the company itself showed
   the figures may grow with the history (a longer history holds more invoices per customer) but may not
   jump between two runs. A figure that is NULL (nothing to compute it from) is neither judged nor learned.
 
+A run is named by its id: a Dagster run's id, which the publication it leads to records as
+marts.publication_info.dagster_run_id, or `local-...` for the command line. A suite's figures are learned
+when that suite passes, like its row count, whether or not the run went on to publish.
+
 Business invariants (keys unique, amounts reconcile, no event after the as-of instant) are not learned:
 they are absolute bounds in the suites. A failed learned bound names the figure, the learned value, the run
-that set it, the tolerance and where each lives (`describe_bound`).
+that set it, the table that holds it and the suite line that states the tolerance (expectations.gate.explain).
 """
 
 from __future__ import annotations

@@ -1,12 +1,15 @@
-"""Row counts of the previous successful validation, kept in the warehouse beside the data they describe.
+"""Baselines of the previous successful validation, kept in the warehouse beside the data they describe:
+row counts (audit.gx_row_counts) and learned figures (audit.gx_learned_figures, expectations/learned.py).
 
-The counts live in schema `audit` of the warehouse file so that a rebuilt warehouse starts a fresh history
+They live in schema `audit` of the warehouse file so that a rebuilt warehouse starts a fresh history
 instead of comparing itself with a deleted one.
 """
 
 from __future__ import annotations
 
 import duckdb
+
+from expectations.learned import LEARNED_TABLE, LearnedFigure
 
 _DDL = """
 create schema if not exists audit;
@@ -48,13 +51,10 @@ create table if not exists audit.gx_learned_figures (
     recorded_at timestamptz not null default current_timestamp
 );
 """
-LEARNED_TABLE = "audit.gx_learned_figures"
 
 
 def learned_figures(con: duckdb.DuckDBPyConnection, suite_name: str) -> dict:
     """The latest learned value of each figure of `suite_name`: {figure: LearnedFigure}; empty at first."""
-    from expectations.learned import LearnedFigure
-
     con.execute(_LEARNED_DDL)
     rows = con.execute(
         f"""
