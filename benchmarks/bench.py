@@ -7,7 +7,7 @@ wall time, peak memory (RSS summed over the process tree, sampled) and raw rows 
 generate, load, dbt build, GX checks, publish. The dbt build is the full build the project runs (a first
 build, the weekly build, any build without run config): `dbt build` with settings.build_flags("all"), i.e.
 --exclude-resource-type unit_test and every data test on whole tables. The GX checks are `python -m
-expectations` as a user runs it, with its default of one worker process per core (`--jobs`). It also measures
+expectations` as a user runs it: the Dagster checks' gate, in one process (its default). It also measures
 - the floor: the SQL dbt compiled, run as one script straight in DuckDB (no dbt, no orchestration). It says
   what dbt costs around our SQL, not whether our SQL does needless work;
 - the reference: what any design must do whatever its models, written without them: DuckDB reading every

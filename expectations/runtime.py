@@ -20,7 +20,7 @@ frames, and a file context rewrites great_expectations.yml on every asset added,
 - Batches are few because each costs GX a fixed amount of Python whatever its size (building the metric
   graph, reflecting the batch's column types, and the ephemeral context serialising its whole config to
   YAML on every asset and batch definition added, which the runner skips:
-  `_skip_in_memory_config_writes`). So a raw table's own row
+  `gx_compat.skip_in_memory_config_writes`). So a raw table's own row
   checks share one batch with the contract's not-null checks, and a row count is GX's table-level
   expectation inside a batch that reads the whole table (`row_count_expectation`) rather than a batch of
   its own wherever the suite has such a batch, and a suite judges several shares as columns of one scan.
@@ -28,17 +28,10 @@ frames, and a file context rewrites great_expectations.yml on every asset added,
   table by GX (`create_temp_table`), so its several metric queries do not recompute it; a plain scan of a
   table is read in place (see `needs_materializing`).
 
-The DuckDB patch. GX's SQL execution engine closes its SQLAlchemy connection after each query and only then
-fetches the rows, unless the dialect is in the private tuple `_PERSISTED_CONNECTION_DIALECTS`; DuckDB is not
-(GX issues 10738, 11579). DuckDB's closing rollback discards the pending result, so every expectation
-"fails" with an IndexError hidden in exception_info. `_persist_duckdb_connections()` below adds DuckDB to
-that tuple; it is the only place GX internals are touched for correctness (the other,
-`_skip_in_memory_config_writes`, only saves time). It runs when this module is imported and again
-when a GxRunner is created, which raises GxPatchError (every gate fails loudly rather than passing) if the
-tuple is gone or changed shape after a GX upgrade. tests/expectations/test_gx_gates.py guards it: good data
-passes, broken data fails with the observed numbers, the patch is found in place, a moved tuple stops the
-runner, and GX without the patch really does fail as described (the day GX fixes the bug upstream, that
-test says the patch can go).
+Private GX internals. Two are touched, both in expectations/gx_compat.py with their reasons and guard
+tests: DuckDB connections kept open between a query and its fetch (without it every expectation "fails"
+with a hidden IndexError; GxRunner refuses to run when the patch cannot apply), and the ephemeral
+context's config writes skipped (speed only).
 
 An expectation that raised (exception_info.raised_exception) is a failure of error severity whatever its
 declared severity: a gate that could not look must not let data through. A batch whose SQL does not bind
@@ -47,9 +40,7 @@ declared severity: a gate that could not look must not let data through. A batch
 
 from __future__ import annotations
 
-import contextlib
 import datetime
-import enum
 import json
 import logging
 from dataclasses import dataclass, field
@@ -64,75 +55,22 @@ from great_expectations.data_context.types.resource_identifiers import (
     ExpectationSuiteIdentifier,
     ValidationResultIdentifier,
 )
-from great_expectations.execution_engine import sqlalchemy_execution_engine as _gx_sql_engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from expectations.data_docs import make_offline, validation_page
+from expectations.gx_compat import GxPatchError as GxPatchError  # raised by GxRunner(); callers catch it
+from expectations.gx_compat import persist_duckdb_connections, skip_in_memory_config_writes
 from expectations.suite import ERROR, ROW_COUNT_EXPECTATION, Suite
 
 log = logging.getLogger(__name__)
 
 _DATASOURCE = "warehouse"
-# What GX calls the SQLAlchemy dialect of duckdb-engine (`engine.dialect.name`).
-DUCKDB_DIALECT = "duckdb"
 # What GX computes for each expectation besides its verdict. BASIC keeps the observed value, the counts and
 # up to 20 unexpected values (what the gates report and the data docs show); GX's default SUMMARY also
 # counts each unexpected value, one more metric per expectation that the gates never read (the data docs
 # then list the sample values instead of a table of their counts). The saving shows on small warehouses,
 # where GX's Python per metric dominates; on large ones the scans do.
 RESULT_FORMAT = "BASIC"
-
-
-class _DuckDBDialect(enum.StrEnum):
-    """DuckDB as GX's dialect tuple expects it: equal to the dialect name, with a `.value`."""
-
-    DUCKDB = DUCKDB_DIALECT
-
-
-class GxPatchError(RuntimeError):
-    """GX's internals changed so that DuckDB push-down cannot be enabled; the gates refuse to run blind."""
-
-
-def _persist_duckdb_connections() -> None:
-    """Make GX keep its DuckDB connection open between executing a query and fetching its rows.
-
-    The one patch of a GX internal (see the module docstring). Idempotent. Raises GxPatchError when the
-    tuple is missing or no longer holds dialect enums, i.e. a GX upgrade moved it: then the patch would not
-    apply and every expectation would fail with a hidden IndexError.
-    """
-    dialects = getattr(_gx_sql_engine, "_PERSISTED_CONNECTION_DIALECTS", None)
-    if not isinstance(dialects, tuple) or not all(hasattr(d, "value") for d in dialects):
-        raise GxPatchError(
-            "great_expectations.execution_engine.sqlalchemy_execution_engine._PERSISTED_CONNECTION_DIALECTS "
-            f"is missing or changed shape (found {dialects!r}); DuckDB push-down cannot be enabled. "
-            "Check whether GX now persists DuckDB connections itself (GX issues 10738, 11579)."
-        )
-    if DUCKDB_DIALECT not in dialects:
-        _gx_sql_engine._PERSISTED_CONNECTION_DIALECTS = (*dialects, _DuckDBDialect.DUCKDB)
-
-
-def _skip_in_memory_config_writes(context) -> None:
-    """Stop this ephemeral context from serialising its whole config to YAML after every change.
-
-    GX reads an ephemeral context's config from the config object itself (DataContextVariables._get), and
-    its own docstring of `_save_project_config` says ephemeral contexts are "not saved"; yet each datasource,
-    asset and batch definition added or deleted makes it write the whole config as YAML into an in-memory
-    store that nothing reads, hundreds of writes in a full run, each of a config that grows with the run.
-    Overridden on this runner's context only, never on GX's class. Speed only: if GX renames the
-    method the writes come back and nothing else changes, and tests/expectations/test_gx_gates.py says so.
-    """
-    context._save_project_config = lambda *args, **kwargs: None
-
-
-def duckdb_pushdown_enabled() -> bool:
-    """True when GX will keep DuckDB connections open (the patch is in place)."""
-    return DUCKDB_DIALECT in getattr(_gx_sql_engine, "_PERSISTED_CONNECTION_DIALECTS", ())
-
-
-# Applied at import for any GX use in this process; a GX that moved the tuple is reported by GxRunner(), so
-# that importing the Dagster definitions does not fail for assets that have no GX gate.
-with contextlib.suppress(GxPatchError):
-    _persist_duckdb_connections()
 
 
 @dataclass(frozen=True)
@@ -266,12 +204,12 @@ class GxRunner:
     """
 
     def __init__(self, gx_dir: Path):
-        _persist_duckdb_connections()
+        persist_duckdb_connections()
         gx_dir.mkdir(parents=True, exist_ok=True)
         self.gx_dir = gx_dir
         self.context = gx.get_context(mode="ephemeral")
         self.context.variables.progress_bars = ProgressBarsConfig(globally=False)
-        _skip_in_memory_config_writes(self.context)
+        skip_in_memory_config_writes(self.context)
         # This step's validation results, in memory until build_docs() stores them in the file context.
         self.pending_results: list[tuple[ValidationResultIdentifier, object]] = []
         # Keys of the results build_docs() stored, for a parent process that builds the index.

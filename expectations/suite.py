@@ -7,9 +7,14 @@ Severity is GX's own `severity` field: "critical" = error (blocks downstream), "
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 import great_expectations.expectations as gxe
+
+if TYPE_CHECKING:
+    from expectations.learned import LearnedFigure
 
 ERROR = "critical"
 WARNING = "warning"
@@ -70,12 +75,15 @@ class SuiteContext:
     """What a suite needs to know about this run.
 
     `relation` is the schema-qualified table; `where` bounds raw tables to the export days being loaded;
-    `previous_row_count` is the count recorded by the last successful run (None on the first run).
+    `previous_row_count` is the count recorded by the last successful run (None on the first run);
+    `learned` the figures learned from the company's last passing run ({figure: LearnedFigure}, empty on
+    the first run; expectations/learned.py).
     """
 
     relation: str
     where: str = "true"
     previous_row_count: int | None = None
+    learned: Mapping[str, LearnedFigure] = field(default_factory=dict)
 
 
 def row_count_expectation(

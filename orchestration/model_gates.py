@@ -51,7 +51,9 @@ def _layer_gates(layer: str, gated: list[tuple[str, dg.AssetKey]]) -> dg.AssetCh
             for name, key in gated:
                 if key not in selected:
                     continue
-                outcome, results = run_gate(runner, con, layer, name, model_relation(name), key)
+                outcome, results = run_gate(
+                    runner, con, layer, name, model_relation(name), key, run_id=context.run.run_id
+                )
                 checked += 1
                 if not outcome.passed:
                     failed.append(f"{layer}/{name}")

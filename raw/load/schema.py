@@ -69,19 +69,28 @@ def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
     """
     con.execute(f"create schema if not exists {SCHEMA}")
     stored: dict[str, dict[str, str]] = {}
-    for table_name, column_name, data_type in con.execute(
-        "select table_name, column_name, data_type from duckdb_columns() "
+    nullable: set[tuple[str, str]] = set()
+    for table_name, column_name, data_type, is_nullable in con.execute(
+        "select table_name, column_name, data_type, is_nullable from duckdb_columns() "
         "where schema_name = ? and database_name = current_database()",
         [SCHEMA],
     ).fetchall():
         stored.setdefault(table_name, {})[column_name] = data_type
+        if is_nullable:
+            nullable.add((table_name, column_name))
     for table in load_contract().tables.values():
         columns = [(c.name, c.type) for c in table.columns]
         columns += [(name, dtype) for name, dtype, _ in LOAD_METADATA_COLUMNS]
+        # Required columns are NOT NULL: the loader quarantines a row with an empty required value, and the
+        # table refuses one that would reach it another way.
+        required = {c.name for c in table.columns if c.required}
         if table.name not in stored:
             con.execute(
                 f"create table {SCHEMA}.{ident(table.name)} (\n    "
-                + ",\n    ".join(f"{ident(name)} {dtype}" for name, dtype in columns)
+                + ",\n    ".join(
+                    f"{ident(name)} {dtype}{' not null' if name in required else ''}"
+                    for name, dtype in columns
+                )
                 + "\n)"
             )
             continue
@@ -95,6 +104,14 @@ def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
                     f"{SCHEMA}.{table.name}.{name} is stored as {found} but the contract says {dtype}: "
                     "convert the column by hand, or reload the exports into a new warehouse"
                 )
+        for name in sorted(required & stored[table.name].keys()):
+            # A table created before: it gains the constraint, unless rows landed before the column was
+            # required hold NULL there.
+            relation = f"{SCHEMA}.{ident(table.name)}"
+            if (table.name, name) in nullable and not con.execute(
+                f"select count(*) from {relation} where {ident(name)} is null"
+            ).fetchone()[0]:
+                con.execute(f"alter table {relation} alter column {ident(name)} set not null")
     con.execute(AUDIT_DDL)
     # An audit table written before the loader recorded absent columns gains the column (NULL: not known).
     con.execute(f"alter table {SCHEMA}.load_audit add column if not exists absent_columns varchar")

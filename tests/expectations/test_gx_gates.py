@@ -7,14 +7,12 @@ import subprocess
 import sys
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
 import dagster as dg
 import duckdb
 import great_expectations as gx
 import great_expectations.expectations as gxe
 import pytest
-from great_expectations.execution_engine import sqlalchemy_execution_engine
 
 from expectations import runtime, state
 from expectations.registry import LAYERS, build_suite, suite_names
@@ -95,15 +93,49 @@ def test_duplicate_check_only_judges_the_days_being_loaded(con, runner):
     assert _validate(runner, con, "raw", "survey__responses", where=later).passed
 
 
-def test_a_missing_required_value_fails_in_the_rows_batch_next_to_the_tables_own_checks(con, runner):
-    _insert_responses(con, [7] * 20)
-    con.execute("update raw.survey__responses set invitation_id = null where response_id in ('R1', 'R2')")
-    outcome = _validate(runner, con, "raw", "survey__responses")
-    [failure] = outcome.blocking_failures
-    assert failure.label() == "survey__responses.rows: expect_column_values_to_not_be_null(invitation_id)"
-    assert failure.observed["unexpected_count"] == 2
-    rows = [o.expectation for o in outcome.outcomes if o.batch == "rows"]
-    assert "expect_column_values_to_be_between" in rows  # the score check ran in the same batch
+def test_a_missing_required_value_cannot_land_the_raw_table_refuses_it(con):
+    # What the loader quarantines (an empty required value) the table itself refuses, so no raw suite
+    # restates it: every required contract column is NOT NULL, every optional one is nullable.
+    declared = {
+        (table, column["name"]): not column.get("required", False)
+        for table, spec in contract_tables().items()
+        for column in spec["columns"]
+    }
+    stored = {
+        (table, column): nullable
+        for table, column, nullable in con.execute(
+            "select table_name, column_name, is_nullable from duckdb_columns() where schema_name = 'raw'"
+        ).fetchall()
+        if (table, column) in declared
+    }
+    assert stored == declared
+    _insert_responses(con, [7] * 3)
+    with pytest.raises(duckdb.ConstraintException, match="invitation_id"):
+        con.execute("update raw.survey__responses set invitation_id = null where response_id = 'R1'")
+
+
+def test_a_raw_table_created_without_the_constraints_gains_them_unless_it_holds_nulls(tmp_path):
+    with duckdb.connect(str(tmp_path / "old.duckdb")) as old:
+        ensure_raw_schema(old)
+        for table in ("survey__responses", "survey__surveys"):
+            old.execute(f"create or replace table raw.{table} as select * from raw.{table}")  # no constraints
+        old.execute(
+            "insert into raw.survey__surveys (survey_id, survey_type, scale_min, scale_max) "
+            "values ('S1', null, 1, 5)"
+        )
+        ensure_raw_schema(old)
+        nullable = dict(
+            old.execute(
+                "select table_name || '.' || column_name, is_nullable from duckdb_columns() "
+                "where table_name in ('survey__responses', 'survey__surveys') "
+                "and column_name in ('response_id', 'survey_id', 'survey_type')"
+            ).fetchall()
+        )
+    assert nullable == {
+        "survey__responses.response_id": False,
+        "survey__surveys.survey_id": False,
+        "survey__surveys.survey_type": True,  # a row landed before holds NULL: left as it is
+    }
 
 
 def test_row_count_may_not_shrink_against_the_previous_run(con, runner):
@@ -188,7 +220,7 @@ def test_dagster_gate_reports_raised_expectations_as_failed_blocking_check(con, 
             )
         ],
     )
-    monkeypatch.setattr("orchestration.gx_gate.build_suite", lambda layer, name, ctx: broken)
+    monkeypatch.setattr("expectations.gate.build_suite", lambda layer, name, ctx: broken)
     key = dg.AssetKey(["survey", "responses"])
     outcome, results = run_gate(runner, con, "raw", "survey__responses", "raw.survey__responses", key)
     by_name = {r.check_name: r for r in results}
@@ -220,46 +252,6 @@ def test_a_batch_gx_could_not_query_is_refused_when_the_suite_is_written():
     assert Batch(name="rows", sql="\n  SELECT 1 as x", expectations=[]).sql.strip() == "SELECT 1 as x"
 
 
-def test_the_duckdb_patch_is_in_place_and_refuses_to_run_blind_when_gx_moved_it(monkeypatch):
-    assert runtime.duckdb_pushdown_enabled()
-    persisted = sqlalchemy_execution_engine._PERSISTED_CONNECTION_DIALECTS
-    assert "duckdb" in persisted and all(hasattr(d, "value") for d in persisted)
-
-    # A GX upgrade that renames the tuple (or changes what it holds) must stop the gates, never let them pass.
-    monkeypatch.delattr(sqlalchemy_execution_engine, "_PERSISTED_CONNECTION_DIALECTS")
-    with pytest.raises(runtime.GxPatchError, match="_PERSISTED_CONNECTION_DIALECTS"):
-        runtime.GxRunner(Path("unused"))
-    monkeypatch.setattr(
-        sqlalchemy_execution_engine, "_PERSISTED_CONNECTION_DIALECTS", ("sqlite", "mssql"), raising=False
-    )
-    with pytest.raises(runtime.GxPatchError):
-        runtime._persist_duckdb_connections()
-
-
-def test_the_runner_context_does_not_serialise_its_config_after_every_change(con, runner):
-    # Speed only (runtime._skip_in_memory_config_writes): the writes nothing reads are skipped. If GX
-    # brings them back after an upgrade, this says so; the checks themselves are unaffected either way.
-    _insert_responses(con, [7] * 10)
-    assert _validate(runner, con, "raw", "survey__responses").passed
-    assert runner.context.variables.store.list_keys() == []
-    unpatched = GxRunner.__new__(GxRunner)
-    unpatched.context = gx.get_context(mode="ephemeral")
-    unpatched.context.data_sources.add_pandas("written")
-    assert unpatched.context.variables.store.list_keys() != []
-
-
-def test_without_the_patch_gx_reports_raised_expectations_never_a_pass(con, runner, monkeypatch):
-    # The upstream bug the patch works around (GX issues 10738, 11579). Should a GX release fix it, this test
-    # fails with every outcome passing: then the patch in runtime.py can go.
-    _insert_responses(con, [i % 11 for i in range(200)])
-    original = tuple(d for d in sqlalchemy_execution_engine._PERSISTED_CONNECTION_DIALECTS if d != "duckdb")
-    monkeypatch.setattr(sqlalchemy_execution_engine, "_PERSISTED_CONNECTION_DIALECTS", original)
-    outcome = _validate(runner, con, "raw", "survey__responses")
-    assert not outcome.passed
-    gx_outcomes = [o for o in outcome.outcomes if o.expectation != "query"]
-    assert gx_outcomes and all(o.raised and o.blocks for o in gx_outcomes)
-
-
 def test_expectations_are_computed_in_duckdb_with_the_observed_numbers(con, runner):
     _insert_responses(con, [5] * 150 + [55] * 50)
     outcome = _validate(runner, con, "raw", "survey__responses")
@@ -270,7 +262,7 @@ def test_expectations_are_computed_in_duckdb_with_the_observed_numbers(con, runn
     # GX validated a SQL query batch (push-down), not a dataframe.
     specs = [result.meta["batch_spec"] for _, result in runner.pending_results]
     assert specs and all("query" in spec and "batch_data" not in spec for spec in specs)
-    assert any(", score from raw.survey__responses where" in spec["query"] for spec in specs)
+    assert any("select score from raw.survey__responses where" in spec["query"] for spec in specs)
 
 
 def test_batches_that_aggregate_or_read_views_are_materialized_once_plain_scans_are_not(con):

@@ -99,12 +99,15 @@ def test_the_five_suites_are_registered():
 
 @pytest.mark.parametrize("name", SUITES)
 def test_the_small_company_passes_without_warnings(gate, name):
-    outcome, checks = gate(name)
-    assert outcome.passed, outcome.summary()
-    assert not outcome.warnings, outcome.summary()
-    assert outcome.outcomes and all(o.success and not o.raised for o in outcome.outcomes)
-    assert checks[BLOCKING_CHECK].passed and checks[WARNING_CHECK].passed
-    assert outcome.row_count and outcome.row_count > 0
+    # The first run is judged by the absolute bounds and learns the company's figures; the second is judged
+    # against what the first learned too.
+    for _ in range(2):
+        outcome, checks = gate(name)
+        assert outcome.passed, outcome.summary()
+        assert not outcome.warnings, outcome.summary()
+        assert outcome.outcomes and all(o.success and not o.raised for o in outcome.outcomes)
+        assert checks[BLOCKING_CHECK].passed and checks[WARNING_CHECK].passed
+        assert outcome.row_count and outcome.row_count > 0
 
 
 # --- identity: survey responses --------------------------------------------------------------------------
@@ -234,6 +237,7 @@ def test_invoices_losing_their_customer_block(con, gate):
 
 
 def test_a_silo_vanishing_from_the_journey_blocks(con, gate):
+    assert gate(TOUCHPOINTS)[0].passed  # learns the company's silo shares
     con.execute("delete from intermediate.int_touchpoints where silo = 'survey'")
     outcome, labels = _blocked(gate, TOUCHPOINTS)
     label = "int_touchpoints.silo_shares: expect_column_values_to_be_between(survey_share)"
@@ -265,6 +269,7 @@ def test_a_stage_mapped_to_the_wrong_silo_blocks(con, gate):
 
 
 def test_everyones_invoices_landing_on_one_customer_block(con, gate):
+    assert gate(TOUCHPOINTS)[0].passed  # learns the company's busiest customer
     con.execute("""
         update intermediate.int_touchpoints
         set customer_id = (select min(customer_id) from intermediate.int_touchpoints)

@@ -215,11 +215,11 @@ def test_a_failing_blocking_staging_gate_stops_the_next_layers_and_publish(publi
     before_version = current_version(serving)
     for var in ("WAREHOUSE_PATH", "EXPORTS_DIR", "SERVING_DIR", "ALERTS_PATH", "GX_DIR"):
         monkeypatch.setenv(var, str(published_company[var]))
-    real_build_suite = __import__("orchestration.gx_gate", fromlist=["build_suite"]).build_suite
+    real_build_suite = __import__("expectations.gate", fromlist=["build_suite"]).build_suite
     planted = _planted_suite(
         real_build_suite, "stg_crm__subscriptions", "select count(*) as rows from {relation}", "rows"
     )
-    monkeypatch.setattr("orchestration.gx_gate.build_suite", planted)
+    monkeypatch.setattr("expectations.gate.build_suite", planted)
     from orchestration.definitions import defs
 
     _remove_rejected_days(published_company)
@@ -250,12 +250,12 @@ def test_a_failing_blocking_mart_gate_skips_publish(published_company, monkeypat
     for var in ("WAREHOUSE_PATH", "EXPORTS_DIR", "SERVING_DIR", "ALERTS_PATH", "GX_DIR"):
         monkeypatch.setenv(var, str(published_company[var]))
 
-    real_build_suite = __import__("orchestration.gx_gate", fromlist=["build_suite"]).build_suite
+    real_build_suite = __import__("expectations.gate", fromlist=["build_suite"]).build_suite
     # A rule every real defection breaks: no defection may exist at all.
     build_suite = _planted_suite(
         real_build_suite, "fct_defections", "select count(*) as defections from {relation}", "defections"
     )
-    monkeypatch.setattr("orchestration.gx_gate.build_suite", build_suite)
+    monkeypatch.setattr("expectations.gate.build_suite", build_suite)
     from orchestration.definitions import defs
 
     _remove_rejected_days(published_company)

@@ -15,7 +15,7 @@ The bounds, measured on the generated companies (seed 7; "e2e" is the end-to-end
 | total equals the lines | 0.9942 | 0.9914 | 0.9969 | 0.9969 | 0.9969 | 0.9969 | >= 0.98 | >= 0.99 |
 | invoices with 1-20 lines | 1.0 | 1.0 | 1.0 | 1.0 | 0.99998 | 0.99998 | >= 0.999 | >= 0.9999 |
 | sum lines / sum totals | 0.9994 | 0.9986 | 0.9998 | 0.9998 | 0.9998 | 0.9998 | 0.98-1.02 | 0.995-1.005 |
-| mean lines per invoice | 3.01 | 3.10 | 2.34 | 1.94 | 1.93 | 1.93 | 1-8 | 1.2-5 |
+| mean lines per invoice | 3.01 | 3.10 | 2.34 | 1.94 | 1.93 | 1.93 | learned x0.5-x2 | learned x0.8-x1.25 |
 | invoices with a customer | 1.0 | 1.0 | 1.0 | 1.0 | 1.0 | 0.9999998 | >= 0.95 | >= 0.99 |
 | invoices (rows) | 860 | 463 | 5,127 | 94,735 | 950,973 | 9,498,940 | | |
 
@@ -26,14 +26,16 @@ most 2% may disagree before the gate blocks (the tolerance the staging suite all
 1% before it warns. A line join that breaks makes every invoice disagree, one that fans out doubles both
 the line count and the lines' sum, an amount read in the wrong unit moves the ratio by orders of
 magnitude. Invoices without lines (lines not delivered yet) or with more than 20 (the generator bills at
-most 8) may be one in a thousand. The mean number of lines falls with longer histories (a first invoice
-carries the set-up fees): the blocking band is wide, the warning band brackets every measured size. An
-invoice without a customer has an account nobody matched: billing then vanishes from that customer's
-journey. The row count may not fall more than 5% between passing runs.
+most 8) may be one in a thousand. The mean number of lines describes the company's billing (and falls
+with longer histories: a first invoice carries the set-up fees), so it is learned from the company's own
+last passing run (expectations/learned.py): halved or doubled between two runs it blocks, a fifth less or
+a quarter more warns. An invoice without a customer has an account nobody matched: billing then vanishes
+from that customer's journey. The row count may not fall more than 5% between passing runs.
 
 Cost. All figures come from one scan aggregated to one row (9.5M invoices at 1M customers).
 """
 
+from expectations.learned import Drift, learned_between
 from expectations.suite import Batch, Suite, SuiteContext, row_count_batch
 from expectations.suites.intermediate._shares import between
 
@@ -42,7 +44,8 @@ TOTAL_EQUALS_LINES = ((0.98, None), (0.99, None))
 LINE_COUNT_RANGE = (1, 20)
 LINE_COUNT_IN_RANGE = ((0.999, None), (0.9999, None))
 LINES_TO_TOTAL_RATIO = ((0.98, 1.02), (0.995, 1.005))
-MEAN_LINES_PER_INVOICE = ((1.0, 8.0), (1.2, 5.0))
+# Learned: (absolute band, blocking drift, warning drift) around the company's last passing run.
+MEAN_LINES_PER_INVOICE = ((0, None), Drift(below=0.5, above=2), Drift(below=0.8, above=1.25))
 WITH_CUSTOMER = ((0.95, None), (0.99, None))
 
 
@@ -73,7 +76,13 @@ def build(ctx: SuiteContext) -> Suite:
                     *between("total_equals_lines_share", *TOTAL_EQUALS_LINES),
                     *between("line_count_in_range_share", *LINE_COUNT_IN_RANGE),
                     *between("lines_to_total_ratio", *LINES_TO_TOTAL_RATIO),
-                    *between("mean_lines_per_invoice", *MEAN_LINES_PER_INVOICE),
+                    *learned_between(
+                        ctx,
+                        "mean_lines_per_invoice",
+                        absolute=MEAN_LINES_PER_INVOICE[0],
+                        blocking=MEAN_LINES_PER_INVOICE[1],
+                        warning=MEAN_LINES_PER_INVOICE[2],
+                    ),
                     *between("with_customer_share", *WITH_CUSTOMER),
                 ],
             ),

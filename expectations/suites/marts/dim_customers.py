@@ -1,16 +1,22 @@
-"""GX suite for marts.dim_customers: counts, bounds, and the defection invariants against fct_defections."""
+"""GX suite for marts.dim_customers: counts, bounds, and the defection invariants against fct_defections.
+
+The defection rate describes the company, not a rule: it is learned from the company's own last passing
+run (expectations/learned.py). It grows with the history (more time to leave) by a day's worth between two
+runs; a rate a quarter or four times the last one (give or take 2 points, for the first days of a
+history) means the episode logic broke, half or double it warns. Any company's rate lies in [0, 1].
+"""
 
 import great_expectations.expectations as gxe
 
+from expectations.learned import Drift, learned_between
 from expectations.suite import ERROR, WARNING, Batch, Suite, SuiteContext, row_count_expectation
 
-# A synthetic or real telco loses a few percent to a few tens of percent of customers over the data's span;
-# 0 or nearly everyone means the episode logic broke.
-DEFECTION_RATE_BAND = (0.005, 0.7)
+# (absolute band, blocking drift, warning drift) of the learned defection rate.
+DEFECTION_RATE = ((0, 1), Drift(below=0.25, above=4, slack=0.02), Drift(below=0.5, above=2, slack=0.01))
 
 
 def build(ctx: SuiteContext) -> Suite:
-    """Row count, tenure/risk bounds, defection-rate band, every defected customer has a defection row."""
+    """Row count, tenure/risk bounds, learned defection rate, every defected customer has a defection row."""
     return Suite(
         name="dim_customers",
         layer="marts",
@@ -33,14 +39,13 @@ def build(ctx: SuiteContext) -> Suite:
                 name="defection_rate",
                 sql="select avg(case when has_defected then 1.0 else 0.0 end) as defection_rate "
                 "from {relation}",
-                expectations=[
-                    gxe.ExpectColumnValuesToBeBetween(
-                        column="defection_rate",
-                        min_value=DEFECTION_RATE_BAND[0],
-                        max_value=DEFECTION_RATE_BAND[1],
-                        severity=ERROR,
-                    )
-                ],
+                expectations=learned_between(
+                    ctx,
+                    "defection_rate",
+                    absolute=DEFECTION_RATE[0],
+                    blocking=DEFECTION_RATE[1],
+                    warning=DEFECTION_RATE[2],
+                ),
             ),
             Batch(
                 name="defected_customers_have_defection_rows",

@@ -1,14 +1,22 @@
-"""GX suite for marts.fct_poor_experiences: known silos, and a plausible share of customers affected."""
+"""GX suite for marts.fct_poor_experiences: known silos, and a plausible share of customers affected.
+
+The share of customers with a poor experience describes the company (its service, its feeds, the length
+of its history): it is learned from the company's own last passing run (expectations/learned.py) and only
+warns when it halves or grows by half (give or take 2 points) between two runs.
+"""
 
 import great_expectations.expectations as gxe
 
-from expectations.suite import ERROR, WARNING, Batch, Suite, SuiteContext, row_count_expectation
+from expectations.learned import Drift, learned_between
+from expectations.suite import ERROR, Batch, Suite, SuiteContext, row_count_expectation
 
+# Absolute band and warning drift of the learned share of customers with a poor experience.
+SHARE_WITH_POOR_EXPERIENCE = ((0, 1), Drift(below=0.5, above=1.5, slack=0.02))
 SILOS = ["installation", "care", "billing", "marketing_sales", "network_service", "overall"]
 
 
 def build(ctx: SuiteContext) -> Suite:
-    """Row count, silo codes, evidence present, share of customers with a poor experience in a band."""
+    """Row count, silo codes, evidence present, learned share of customers with a poor experience."""
     return Suite(
         name="fct_poor_experiences",
         layer="marts",
@@ -33,11 +41,13 @@ def build(ctx: SuiteContext) -> Suite:
                     left join {relation} as poor
                         on customers.customer_id = poor.customer_id
                 """,
-                expectations=[
-                    gxe.ExpectColumnValuesToBeBetween(
-                        column="share_with_poor_experience", min_value=0.05, max_value=0.98, severity=WARNING
-                    )
-                ],
+                expectations=learned_between(
+                    ctx,
+                    "share_with_poor_experience",
+                    absolute=SHARE_WITH_POOR_EXPERIENCE[0],
+                    blocking=Drift(),
+                    warning=SHARE_WITH_POOR_EXPERIENCE[1],
+                ),
             ),
         ],
     )

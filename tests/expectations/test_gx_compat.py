@@ -1,0 +1,83 @@
+"""Guards of the private GX internals the gates touch (expectations/gx_compat.py): each patch is in place,
+a GX upgrade that moves what it patches stops the gates instead of letting them pass, and the upstream bug
+the DuckDB patch works around is still there (the day it is fixed, a test here says the patch can go)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import duckdb
+import great_expectations as gx
+import pytest
+from great_expectations.execution_engine import sqlalchemy_execution_engine
+
+from expectations import gx_compat
+from expectations.gate import check_table
+from expectations.runtime import GxRunner
+from raw.load import ensure_raw_schema
+
+
+@pytest.fixture
+def con(tmp_path):
+    connection = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
+    ensure_raw_schema(connection)
+    sent = datetime(2024, 3, 7, 9, tzinfo=UTC)
+    connection.executemany(
+        "insert into raw.survey__responses (response_id, invitation_id, responded_at, score, _export_date) "
+        "values (?, ?, ?, ?, date '2024-03-07')",
+        [(f"R{i}", f"I{i}", sent + timedelta(minutes=i), i % 11) for i in range(200)],
+    )
+    yield connection
+    connection.close()
+
+
+@pytest.fixture
+def runner(tmp_path):
+    return GxRunner(tmp_path / "gx")
+
+
+def _validate(runner, con):
+    return check_table(runner, con, "raw", "survey__responses").outcome
+
+
+def test_the_duckdb_patch_is_in_place_and_refuses_to_run_blind_when_gx_moved_it(monkeypatch):
+    assert gx_compat.duckdb_pushdown_enabled()
+    persisted = sqlalchemy_execution_engine._PERSISTED_CONNECTION_DIALECTS
+    assert "duckdb" in persisted and all(hasattr(d, "value") for d in persisted)
+
+    # A GX upgrade that renames the tuple (or changes what it holds) must stop the gates, never let them pass.
+    monkeypatch.delattr(sqlalchemy_execution_engine, "_PERSISTED_CONNECTION_DIALECTS")
+    with pytest.raises(gx_compat.GxPatchError, match="_PERSISTED_CONNECTION_DIALECTS"):
+        GxRunner(Path("unused"))
+    monkeypatch.setattr(
+        sqlalchemy_execution_engine, "_PERSISTED_CONNECTION_DIALECTS", ("sqlite", "mssql"), raising=False
+    )
+    with pytest.raises(gx_compat.GxPatchError):
+        gx_compat.persist_duckdb_connections()
+
+
+def test_with_the_patch_the_expectations_are_computed(con, runner):
+    outcome = _validate(runner, con)
+    assert outcome.outcomes and not [o.label() for o in outcome.outcomes if o.raised], outcome.summary()
+
+
+def test_without_the_patch_gx_reports_raised_expectations_never_a_pass(con, runner, monkeypatch):
+    # The upstream bug the patch works around (GX issues 10738, 11579). Should a GX release fix it, this test
+    # fails with every outcome passing: then the patch in gx_compat.py can go.
+    original = tuple(d for d in sqlalchemy_execution_engine._PERSISTED_CONNECTION_DIALECTS if d != "duckdb")
+    monkeypatch.setattr(sqlalchemy_execution_engine, "_PERSISTED_CONNECTION_DIALECTS", original)
+    outcome = _validate(runner, con)
+    assert not outcome.passed
+    gx_outcomes = [o for o in outcome.outcomes if o.expectation != "query"]
+    assert gx_outcomes and all(o.raised and o.blocks for o in gx_outcomes)
+
+
+def test_the_runner_context_does_not_serialise_its_config_after_every_change(con, runner):
+    # Speed only (gx_compat.skip_in_memory_config_writes): the writes nothing reads are skipped. If GX
+    # brings them back after an upgrade, this says so; the checks themselves are unaffected either way.
+    assert _validate(runner, con).passed
+    assert runner.context.variables.store.list_keys() == []
+    unpatched = gx.get_context(mode="ephemeral")
+    unpatched.data_sources.add_pandas("written")
+    assert unpatched.variables.store.list_keys() != []
