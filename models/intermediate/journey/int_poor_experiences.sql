@@ -12,7 +12,7 @@ care as (
 
 ),
 
--- The billing model is incremental and carries bookkeeping columns (_loaded_through_at, _rules_fingerprint):
+-- The billing model is incremental and carries bookkeeping columns (_loaded_through_at, _rule_threshold):
 -- only the rule-hit columns the other silos' models have.
 billing as (
 

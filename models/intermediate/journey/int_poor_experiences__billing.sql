@@ -4,30 +4,17 @@
         incremental_strategy='delete+insert',
         unique_key='customer_id',
         on_schema_change='fail',
-        post_hook="{% if is_incremental() %}delete from {{ this }} where rule_id is null{% endif %}"
+        post_hook="{{ delete_rows_of_vanished_customers() }}"
     )
 }}
--- depends_on: {{ ref('int_touchpoints') }}
--- depends_on: {{ ref('int_invoices_reconciled_to_lines') }}
+-- depends_on: {{ ref('int_changed_customers') }}
 {#
-  Incremental by customer: a daily run recomputes the hits of the customers whose billing inputs changed
-  since this model's last run, instead of reading all 18M invoice lines of the 1M-customer company again.
-  W is the watermark of that run (the latest _loaded_through_at here). Those customers are the union of
-  - the customers int_touchpoints rebuilt since W: its fingerprints hash each customer's contacts,
-    subscriptions, invoices and payments through the current account match, so a new or changed row, and an
-    account or record that moved to another customer, changes the fingerprints of both customers;
-  - the customers of invoices int_invoices_reconciled_to_lines recomputed since W (new or changed invoices
-    and lines, re-matched accounts; every invoice after a replaced billing file), and the customers of the
-    subscriptions their lines bill (a line of an unmatched account's invoice is billed to its subscription's
-    customer);
-  - the customers of subscriptions int_subscription_versions renumbered since W;
-  - the customers stored here whose evidence line was restaged since W (it may now bill someone else), or
-    who are no longer in int_touchpoints;
-  - every customer when the billing rules of seed poor_experience_rules changed (_rules_fingerprint).
-  delete+insert replaces all rows of each such customer (unique_key customer_id). A customer whose hits are
-  all gone has no new row to trigger that delete, so the batch carries one placeholder row per customer in
-  scope (rule_id null); the post-hook removes them in the same transaction. Any other change (this model's
-  SQL): --full-refresh. tests/warehouse/test_incremental.py compares the result with a full refresh.
+  Incremental by customer: a daily run recomputes the hits of the customers of the change set
+  (int_changed_customers) that changed since this model's last run, instead of reading every invoice line
+  again. delete+insert replaces all rows of each such customer (unique_key customer_id); the post-hook
+  deletes the rows of those left with no hit. Each row keeps the threshold of its rule (_rule_threshold): when
+  a billing rule's threshold in seed poor_experience_rules no longer equals the stored one, the run
+  recomputes every customer. Any other change (this model's SQL): --full-refresh.
 #}
 with
 
@@ -91,67 +78,21 @@ billing_rules as (
 
 ),
 
-billing_rules_fingerprint as (
-
-    select {{ fingerprint_agg(hash_values(['billing_rules'])) }} as rules_fingerprint
-    from billing_rules
-
-),
-
 {% if is_incremental() %}
-{%- set watermark = last_run_watermark() %}
-invoices_recomputed as (
-
-    select invoice_id, customer_id
-    from {{ ref('int_invoices_reconciled_to_lines') }}
-    where _loaded_through_at > {{ watermark }}
-
-),
-
 customers_in_scope as (
 
-    select customer_id from {{ ref('int_touchpoints') }} where _loaded_through_at > {{ watermark }}
+    {{ changed_customers_since_last_run() }}
 
     union
 
-    select customer_id from invoices_recomputed
-
-    union
-
-    select subscription_versions.customer_id
-    from {{ ref('stg_billing__invoice_lines') }} as lines
-    inner join subscription_versions
-        on lines.subscription_id = subscription_versions.subscription_id
-    where lines.invoice_id in (select invoice_id from invoices_recomputed)
-
-    union
-
-    select customer_id from subscription_versions where _loaded_through_at > {{ watermark }}
-
-    union
-
-    select built.customer_id
-    from {{ this }} as built
-    inner join {{ ref('stg_billing__invoice_lines') }} as lines
-        on built.evidence_id = lines.invoice_line_id
-    where built.evidence_table = 'stg_billing__invoice_lines'
-        and lines._loaded_through_at > {{ watermark }}
-
-    union
-
-    select built.customer_id
-    from {{ this }} as built
-    where not exists (
-        select 1 from {{ ref('int_touchpoints') }} as touchpoints
-        where touchpoints.customer_id = built.customer_id
-    )
-
-    union
-
-    select customer_id from {{ ref('int_touchpoints') }}
+    -- A billing rule's row of seed poor_experience_rules changed since the stored hits were found: everyone.
+    select customer_id from {{ ref('int_changed_customers') }}
     where exists (
-        select 1 from {{ this }} as built
-        where built._rules_fingerprint != (select rules_fingerprint from billing_rules_fingerprint)
+        select 1
+        from {{ this }} as built
+        inner join billing_rules
+            on built.rule_id = billing_rules.rule_id
+        where built._rule_threshold is distinct from cast(billing_rules.threshold as {{ dbt.type_numeric() }})
     )
 
 ),
@@ -444,34 +385,13 @@ final as (
     select
         hits.*,
         warehouse_as_of.loaded_through_at as _loaded_through_at,
-        billing_rules_fingerprint.rules_fingerprint as _rules_fingerprint
+        cast(billing_rules.threshold as {{ dbt.type_numeric() }}) as _rule_threshold
     from hits
     cross join warehouse_as_of
-    cross join billing_rules_fingerprint
+    inner join billing_rules
+        on hits.rule_id = billing_rules.rule_id
     where hits.customer_id is not null
         {% if is_incremental() %}and hits.customer_id in (select customer_id from customers_in_scope){% endif %}
-
-    {% if is_incremental() %}
-    -- One placeholder per customer in scope, so that delete+insert deletes the old rows of customers left
-    -- with no hit; the post-hook deletes the placeholders.
-    union all
-
-    select
-        customers_in_scope.customer_id,
-        null as rule_id,
-        null as silo,
-        null as kind,
-        null as occurred_at,
-        null as evidence_table,
-        null as evidence_id,
-        null as evidence,
-        warehouse_as_of.loaded_through_at as _loaded_through_at,
-        billing_rules_fingerprint.rules_fingerprint as _rules_fingerprint
-    from customers_in_scope
-    cross join warehouse_as_of
-    cross join billing_rules_fingerprint
-    where customers_in_scope.customer_id is not null
-    {% endif %}
 
 )
 
