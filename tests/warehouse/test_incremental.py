@@ -43,7 +43,10 @@ CHANGE_SET = "intermediate.int_changed_customers"
 # Models rebuilt per customer of the change set (changed_customers_since_last_run), as schema.table.
 INCREMENTAL_BY_CUSTOMER = (
     "intermediate.int_touchpoints",
-    "intermediate.int_poor_experiences__billing",
+    *(
+        f"intermediate.int_poor_experiences__billing_{rule}"
+        for rule in ("promo_not_applied", "unquoted_fee", "overcharge", "company_payment_failure")
+    ),
     *(f"marts.{mart}" for mart in INCREMENTAL_MARTS),
 )
 # A daily run rewrites less than this share of an incremental model's rows (models of at least
@@ -539,26 +542,27 @@ def test_daily_incremental_build_equals_a_full_refresh(incremental_and_full_refr
 def test_a_changed_billing_rule_reaches_every_customer_in_the_next_incremental_run(
     incremental_and_full_refresh, tmp_path
 ):
-    """The billing rule hits recompute only the customers of the change set, except when a billing rule's
-    threshold in seed poor_experience_rules is not the one their rows were built with (_rule_threshold):
+    """A billing rule's hits recompute only the customers of the change set, except when a billing rule's
+    threshold in seed poor_experience_rules is not the one its rows were built with (_rule_threshold):
     then every customer. A changed overcharge threshold (set in the seed table, as `dbt seed` would) must
     give, incrementally, what a full refresh gives, and more overcharges than before."""
-    billing = "intermediate.int_poor_experiences__billing"
+    model = "int_poor_experiences__billing_overcharge"
+    billing = f"intermediate.{model}"
     changed, full = tmp_path / "changed.duckdb", tmp_path / "changed_full.duckdb"
     shutil.copy(incremental_and_full_refresh.daily, changed)
-    overcharges = f"select count(*) from {billing} where rule_id = 'overcharge'"
+    overcharges = f"select count(*) from {billing}"
     with duckdb.connect(str(changed)) as con:
         before = con.sql(overcharges).fetchone()[0]
         con.execute("update reference.poor_experience_rules set threshold = -50 where rule_id = 'overcharge'")
     shutil.copy(changed, full)
-    select = ["run", "--select", "int_poor_experiences__billing"]
+    select = ["run", "--select", model]
     run_dbt(select, changed, tmp_path / "dbt_incremental")
     run_dbt([*select, "--full-refresh"], full, tmp_path / "dbt_full")
 
     with duckdb.connect(str(changed), read_only=True) as con:
         con.execute(f"attach '{full}' as full_refresh (read_only)")
         after = con.sql(overcharges).fetchone()[0]
-        columns = ", ".join(_columns(con, "changed", "intermediate")["int_poor_experiences__billing"])
+        columns = ", ".join(_columns(con, "changed", "intermediate")[model])
         incremental_sql = f"select {columns} from {billing}"
         full_sql = f"select {columns} from full_refresh.{billing}"
         only_incremental_sql = f"select count(*) from ({incremental_sql} except all {full_sql})"
