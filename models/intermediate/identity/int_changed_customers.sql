@@ -26,7 +26,10 @@
     their customer: that run names every customer, the stored ones included (a replacement is a correction,
     rare; it costs one whole rebuild of the customer-keyed models).
   A full build names every customer. Seeds and vars are not watched: after changing one, run with
-  --full-refresh.
+  --full-refresh. Nor is the customer a CRM record (contact, case, visit, subscription) named before: a
+  record re-delivered under another customer_id names its new customer only, so such a correction also
+  needs --full-refresh (billing accounts and survey responses moving are seen, through
+  int_identity_rematches).
 #}
 {%- set since = '' -%}
 {%- if is_incremental() -%}
