@@ -16,13 +16,6 @@
   raw_tables   the raw tables (load_audit table_name) whose replaced files force the full recompute.
   The model must also delete the keys `driving` no longer has (delete_keys_no_longer_staged).
 #}
-{# W: the watermark of the model's last run (the latest _loaded_through_at of its rows; 1900 when empty).
-   Also used by int_poor_experiences__billing. #}
-{% macro last_run_watermark() -%}
-    (select coalesce(max(_loaded_through_at), cast('1900-01-01' as {{ dbt.type_timestamp() }})) from {{ this }})
-{%- endmacro %}
-
-
 {% macro keys_restaged_since_last_run(key, driving, restaged, raw_tables) -%}
     {%- set watermark = last_run_watermark() -%}
     {%- for relation in restaged %}

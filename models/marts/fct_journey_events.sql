@@ -4,9 +4,10 @@
         incremental_strategy='delete+insert',
         unique_key='journey_event_id',
         on_schema_change='fail',
-        pre_hook="{{ delete_customers_to_reprocess(this, ref('int_customer_fingerprints'), 'journey_events_fingerprint') }}"
+        post_hook="{{ delete_rows_of_vanished_customers() }}"
     )
 }}
+-- depends_on: {{ ref('int_changed_customers') }}
 -- Incremental by customer (see fct_poor_experiences): sequence numbers, gaps and the time until the next
 -- defection depend on a customer's whole history, so a customer whose inputs changed is rebuilt whole.
 with
@@ -27,13 +28,9 @@ warehouse_as_of as (
     select * from {{ ref('int_warehouse_as_of') }}
 ),
 
-customer_fingerprints as (
-    select * from {{ ref('int_customer_fingerprints') }}
-),
-
 {% if is_incremental() %}
 customers_in_scope as (
-    {{ customers_to_reprocess(this, ref('int_customer_fingerprints'), 'journey_events_fingerprint') }}
+    {{ changed_customers_since_last_run() }}
 ),
 {% endif %}
 
@@ -178,12 +175,9 @@ final as (
             {{ dbt.datediff('sequenced.occurred_at', 'sequenced.next_defected_at', 'second') }} as bigint
         )
             as seconds_until_next_defection,
-        warehouse_as_of.loaded_through_at as _loaded_through_at,
-        customer_fingerprints.journey_events_fingerprint as _input_fingerprint
+        warehouse_as_of.loaded_through_at as _loaded_through_at
     from sequenced
     cross join warehouse_as_of
-    left join customer_fingerprints
-        on sequenced.customer_id = customer_fingerprints.customer_id
 )
 
 select * from final

@@ -4,12 +4,13 @@
         incremental_strategy='delete+insert',
         unique_key='poor_experience_id',
         on_schema_change='fail',
-        pre_hook="{{ delete_customers_to_reprocess(this, ref('int_customer_fingerprints'), 'poor_experiences_fingerprint') }}"
+        post_hook="{{ delete_rows_of_vanished_customers() }}"
     )
 }}
--- Incremental by customer: every customer whose inputs changed (int_customer_fingerprints) is rebuilt
--- whole (the pre-hook deletes their old rows, which also removes poor experiences that later facts undid),
--- so a run of daily increments equals a full refresh.
+-- depends_on: {{ ref('int_changed_customers') }}
+-- Incremental by customer: every customer of the change set (int_changed_customers) changed since this
+-- model's last run is rebuilt whole; the post-hook deletes their rows the run did not write again (poor
+-- experiences that later facts undid), so a run of daily increments equals a full refresh.
 with
 
 poor_experiences as (
@@ -28,14 +29,10 @@ warehouse_as_of as (
     select * from {{ ref('int_warehouse_as_of') }}
 ),
 
-customer_fingerprints as (
-    select * from {{ ref('int_customer_fingerprints') }}
-),
-
 poor_experiences_to_build as (
     select * from poor_experiences
     {% if is_incremental() %}
-    where customer_id in ({{ customers_to_reprocess(this, ref('int_customer_fingerprints'), 'poor_experiences_fingerprint') }})
+    where customer_id in ({{ changed_customers_since_last_run() }})
     {% endif %}
 ),
 
@@ -81,14 +78,11 @@ final as (
                 < {{ dbt.dateadd('day', var('lookback_days'), 'with_episode.occurred_at') }},
             false
         ) as is_followed_by_defection_in_lookback,
-        warehouse_as_of.loaded_through_at as _loaded_through_at,
-        customer_fingerprints.poor_experiences_fingerprint as _input_fingerprint
+        warehouse_as_of.loaded_through_at as _loaded_through_at
     from with_episode
     left join next_defections
         on with_episode.poor_experience_id = next_defections.poor_experience_id
     cross join warehouse_as_of
-    left join customer_fingerprints
-        on with_episode.customer_id = customer_fingerprints.customer_id
 )
 
 select * from final

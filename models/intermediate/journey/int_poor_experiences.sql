@@ -12,7 +12,7 @@ care as (
 
 ),
 
--- The billing model is incremental and carries bookkeeping columns (_loaded_through_at, _rules_fingerprint):
+-- The billing rule models are incremental and carry bookkeeping columns (_loaded_through_at, _rule_threshold):
 -- only the rule-hit columns the other silos' models have.
 billing as (
 
@@ -25,7 +25,46 @@ billing as (
         evidence_table,
         evidence_id,
         evidence
-    from {{ ref('int_poor_experiences__billing') }}
+    from {{ ref('int_poor_experiences__billing_promo_not_applied') }}
+
+    union all
+
+    select
+        customer_id,
+        rule_id,
+        silo,
+        kind,
+        occurred_at,
+        evidence_table,
+        evidence_id,
+        evidence
+    from {{ ref('int_poor_experiences__billing_unquoted_fee') }}
+
+    union all
+
+    select
+        customer_id,
+        rule_id,
+        silo,
+        kind,
+        occurred_at,
+        evidence_table,
+        evidence_id,
+        evidence
+    from {{ ref('int_poor_experiences__billing_overcharge') }}
+
+    union all
+
+    select
+        customer_id,
+        rule_id,
+        silo,
+        kind,
+        occurred_at,
+        evidence_table,
+        evidence_id,
+        evidence
+    from {{ ref('int_poor_experiences__billing_company_payment_failure') }}
 
 ),
 

@@ -1,24 +1,20 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='append',
+        incremental_strategy='delete+insert',
+        unique_key='customer_id',
         on_schema_change='fail',
-        pre_hook="{{ delete_customers_to_reprocess(this, ref('int_touchpoint_source_fingerprints'), 'touchpoints_fingerprint') }}"
+        post_hook="{{ delete_rows_of_vanished_customers() }}"
     )
 }}
--- Incremental by customer: a run rebuilds the customers whose source rows changed
--- (int_touchpoint_source_fingerprints); the pre-hook has deleted all their touchpoints, so appending the
--- rebuilt ones leaves exactly what a full build gives. Everyone else's rows are not rewritten.
+-- depends_on: {{ ref('int_changed_customers') }}
+-- Incremental by customer: a run rebuilds the customers of the change set (int_changed_customers) that
+-- changed since this model's last run; delete+insert on customer_id replaces all their touchpoints, and the
+-- post-hook removes those of changed customers left with none. Everyone else's rows are not rewritten.
 {%- set in_scope -%}
     {% if is_incremental() %}where customer_id in (select customer_id from customers_in_scope){% endif %}
 {%- endset %}
 with
-
-source_fingerprints as (
-
-    select * from {{ ref('int_touchpoint_source_fingerprints') }}
-
-),
 
 warehouse_as_of as (
 
@@ -29,7 +25,7 @@ warehouse_as_of as (
 {% if is_incremental() %}
 customers_in_scope as (
 
-    {{ customers_to_reprocess(this, ref('int_touchpoint_source_fingerprints'), 'touchpoints_fingerprint') }}
+    {{ changed_customers_since_last_run() }}
 
 ),
 {% endif %}
@@ -295,14 +291,8 @@ final as (
 
     select
         touchpoints.*,
-        -- The hash of the row's values, stored when the row is built, so that int_customer_fingerprints sums
-        -- a column instead of hashing every touchpoint on every run (25M rows at 1M customers).
-        {{ hash_values(['touchpoints']) }} as _row_hash,
-        source_fingerprints.touchpoints_fingerprint as _input_fingerprint,
         warehouse_as_of.loaded_through_at as _loaded_through_at
     from touchpoints
-    inner join source_fingerprints
-        on touchpoints.customer_id = source_fingerprints.customer_id
     cross join warehouse_as_of
 
 )

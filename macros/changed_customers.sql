@@ -1,0 +1,64 @@
+{#
+  Customer-keyed incremental models rebuild the customers of the change set (int_changed_customers) that
+  changed after the model's own last run, with the standard delete+insert on the model's key.
+
+  Usage, in a model whose rows carry _loaded_through_at (int_warehouse_as_of.loaded_through_at):
+    {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='customer_id',
+              post_hook="{{ delete_rows_of_vanished_customers() }}") }}
+    ... where customer_id in ({{ changed_customers_since_last_run() }})   (inside {% if is_incremental() %})
+#}
+
+{# W: the watermark of the model's last run (the latest _loaded_through_at of its rows; 1900 when empty). #}
+{% macro last_run_watermark() -%}
+    (select coalesce(max(_loaded_through_at), cast('1900-01-01' as {{ dbt.type_timestamp() }})) from {{ this }})
+{%- endmacro %}
+
+
+{# The customers to rebuild: changed after W. #}
+{% macro changed_customers_since_last_run() -%}
+    select customer_id from {{ ref('int_changed_customers') }} where _loaded_through_at > {{ last_run_watermark() }}
+{%- endmacro %}
+
+
+{#
+  Post-hook: the keys that vanish. delete+insert replaces the rows of the keys the run wrote; a changed
+  customer left with no row at all (every hit undone, every record withdrawn) wrote none, so their old rows
+  are still there. They are the rows older than this run of the customers that changed after the previous
+  run (the latest watermark before this run's). Rows this run wrote carry its watermark and stay.
+  No-op on full builds.
+#}
+{% macro delete_rows_of_vanished_customers() -%}
+    {% if is_incremental() %}
+        delete from {{ this }}
+        where _loaded_through_at < (select loaded_through_at from {{ ref('int_warehouse_as_of') }})
+            and customer_id in (
+                select customer_id from {{ ref('int_changed_customers') }}
+                where _loaded_through_at > (
+                    select coalesce(max(_loaded_through_at), cast('1900-01-01' as {{ dbt.type_timestamp() }}))
+                    from {{ this }}
+                    where _loaded_through_at < (select loaded_through_at from {{ ref('int_warehouse_as_of') }})
+                )
+            )
+    {% endif %}
+{%- endmacro %}
+
+
+{#
+  The customers a poor-experience rule model recomputes on an incremental run: those of the change set since
+  its last run, or every customer when the rule's threshold in seed poor_experience_rules is not the one its
+  stored hits were found with (each row keeps it as _rule_threshold).
+#}
+{% macro customers_to_rebuild_for_rule(rule_id) -%}
+    {{ changed_customers_since_last_run() }}
+
+    union
+
+    select customer_id from {{ ref('int_changed_customers') }}
+    where exists (
+        select 1
+        from {{ this }} as built
+        inner join {{ ref('poor_experience_rules') }} as rules
+            on rules.rule_id = '{{ rule_id }}'
+        where built._rule_threshold is distinct from cast(rules.threshold as {{ dbt.type_numeric() }})
+    )
+{%- endmacro %}
