@@ -69,14 +69,24 @@ COMBINATIONS = [
 ]
 
 
-def _silo_share_columns() -> str:
+def _silo_share_floors() -> dict:
+    """The floors of the silos the company profile declares (companies/<name>/profile.yml, silos): a silo the
+    company has no feed for has no touchpoints by declaration, so no floor."""
+    from raw.profile import load_profile
+
+    profile = load_profile()
+    return {silo: floors for silo, floors in SILO_SHARE_FLOORS.items() if profile.has_silo(silo)}
+
+
+def _silo_share_columns(floors: dict) -> str:
     return ",\n".join(
-        f"avg(case when silo = '{silo}' then 1.0 else 0.0 end) as {silo}_share" for silo in SILO_SHARE_FLOORS
-    )
+        f"avg(case when silo = '{silo}' then 1.0 else 0.0 end) as {silo}_share" for silo in floors
+    ) or "count(*) as touchpoints"
 
 
 def build(ctx: SuiteContext) -> Suite:
     """Row count; customer coverage and rows per customer; every silo present; combinations; as-of bound."""
+    floors = _silo_share_floors()
     return Suite(
         name="int_touchpoints",
         layer="intermediate",
@@ -104,10 +114,10 @@ def build(ctx: SuiteContext) -> Suite:
             ),
             Batch(
                 name="silo_shares",
-                sql=f"select {_silo_share_columns()} from {{relation}}",
+                sql=f"select {_silo_share_columns(floors)} from {{relation}}",
                 expectations=[
                     expectation
-                    for silo, (blocking, warning) in SILO_SHARE_FLOORS.items()
+                    for silo, (blocking, warning) in floors.items()
                     for expectation in between(f"{silo}_share", blocking, warning)
                 ],
             ),
