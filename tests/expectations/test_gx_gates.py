@@ -97,10 +97,10 @@ def test_duplicate_check_only_judges_the_days_being_loaded(con, runner):
 
 def test_a_missing_required_value_fails_in_the_rows_batch_next_to_the_tables_own_checks(con, runner):
     _insert_responses(con, [7] * 20)
-    con.execute("update raw.survey__responses set invitation_id = null where response_id in ('R1', 'R2')")
+    con.execute("update raw.survey__responses set responded_at = null where response_id in ('R1', 'R2')")
     outcome = _validate(runner, con, "raw", "survey__responses")
     [failure] = outcome.blocking_failures
-    assert failure.label() == "survey__responses.rows: expect_column_values_to_not_be_null(invitation_id)"
+    assert failure.label() == "survey__responses.rows: expect_column_values_to_not_be_null(responded_at)"
     assert failure.observed["unexpected_count"] == 2
     rows = [o.expectation for o in outcome.outcomes if o.batch == "rows"]
     assert "expect_column_values_to_be_between" in rows  # the score check ran in the same batch
