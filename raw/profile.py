@@ -109,10 +109,13 @@ def seed_folder_for(name: str) -> str:
     return "seeds" if name == DEFAULT_PROFILE else f"companies/{name}/seeds"
 
 
-@cache
 def load_profile(name: str | None = None) -> Profile:
-    """The named profile (default: COMPANY_PROFILE, else demo), validated. Raises ProfileError."""
-    name = name or profile_name()
+    """The named profile (default: COMPANY_PROFILE as set now, else demo), validated. Raises ProfileError."""
+    return _load_profile(name or profile_name())
+
+
+@cache
+def _load_profile(name: str) -> Profile:
     path = COMPANIES_DIR / name / "profile.yml"
     if not path.is_file():
         known = sorted(p.parent.name for p in COMPANIES_DIR.glob("*/profile.yml"))

@@ -313,8 +313,12 @@ def test_file_that_is_not_utf8_is_refused(exports, warehouse):
 
 
 def test_refused_file_fixed_and_redelivered_then_loads(exports, warehouse):
+    # no customer_id: a required column is missing
     write_export(
-        exports, DAY, "crm__contacts", f"{CONTACTS_HEADER},mood\nC1,K1,U1,PHONE,2024-03-07T09:00:00Z,4,ok\n"
+        exports,
+        DAY,
+        "crm__contacts",
+        "contact_id,case_id,channel,contact_at\nC1,K1,PHONE,2024-03-07T09:00:00Z\n",
     )
     with pytest.raises(ContractError):
         load_exports(warehouse, exports)
@@ -483,7 +487,13 @@ def test_available_dates_and_empty_schema(exports, warehouse):
                 "select table_name from information_schema.tables where table_schema = 'raw'"
             ).fetchall()
         }
-    assert tables == {*load_contract().tables, "load_audit", "load_quarantine", "load_withdrawals"}
+    assert tables == {
+        *load_contract().tables,
+        "load_audit",
+        "load_quarantine",
+        "load_withdrawals",
+        "load_as_of",
+    }
 
 
 def test_raw_schema_follows_a_grown_contract_and_refuses_a_changed_type(exports, warehouse):

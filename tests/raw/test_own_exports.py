@@ -147,6 +147,13 @@ def test_an_unknown_profile_names_the_known_ones(monkeypatch):
         load_profile("no_such_company")
 
 
+def test_the_profile_follows_company_profile_as_set_now(monkeypatch):
+    monkeypatch.setenv("COMPANY_PROFILE", "harbor")
+    assert load_profile().name == "harbor" and not load_profile().has_silo("billing")
+    monkeypatch.setenv("COMPANY_PROFILE", "demo")
+    assert load_profile().name == "demo" and load_profile().has_silo("billing")
+
+
 def test_the_demo_profile_is_the_default_and_its_survey_thresholds_come_from_the_rules(monkeypatch):
     monkeypatch.delenv("COMPANY_PROFILE", raising=False)
     profile = load_profile()

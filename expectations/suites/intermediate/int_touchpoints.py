@@ -28,7 +28,9 @@ The bounds, measured on the generated companies (seed 7; "e2e" is the end-to-end
 
 Silo shares move with the length of the history (invoices and payments accumulate monthly, sign-ups and
 visits happen once), so the floors are set below the smallest share any size reached: a warning at about
-half of it, blocking at a tenth to a third, which only a silo that vanished or collapsed reaches. The
+half of it, blocking at a tenth to a third, which only a silo that vanished or collapsed reaches. A silo
+the selected company profile does not declare (companies/<name>/profile.yml, silos) has no floor: the
+company has no feed for it. The
 mean per customer grows with the history too; its blocking band only catches a journey reduced to one
 row per customer or fanned out by an order of magnitude. The busiest customer has about three times the
 mean at every size; a thousand rows means rows of many customers landed on one. The as-of instant
