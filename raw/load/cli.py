@@ -55,4 +55,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     _print_results(results)
+    from raw.profile import load_profile
+
+    if args.as_of is None and load_profile().delivery == "snapshot":
+        print(
+            f"note: company {load_profile().name} delivers snapshots; without --as-of the warehouse is dated "
+            "by the newest export folder's name",
+            file=sys.stderr,
+        )
     return 0

@@ -81,9 +81,10 @@ def _silo_share_floors() -> dict:
 
 
 def _silo_share_columns(floors: dict) -> str:
-    return ",\n".join(
-        f"avg(case when silo = '{silo}' then 1.0 else 0.0 end) as {silo}_share" for silo in floors
-    ) or "count(*) as touchpoints"
+    return (
+        ",\n".join(f"avg(case when silo = '{silo}' then 1.0 else 0.0 end) as {silo}_share" for silo in floors)
+        or "count(*) as touchpoints"
+    )
 
 
 def build(ctx: SuiteContext) -> Suite:
