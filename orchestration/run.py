@@ -74,8 +74,9 @@ def check_writable() -> None:
             raise UsageError(f"{var}={path}: cannot write there ({exc.strerror or exc})") from exc
 
 
-def run_warehouse(first_day: date, last_day: date, instance=None):
+def run_warehouse(first_day: date, last_day: date, instance=None, as_of: date | None = None):
     """Load export days first_day..last_day in one raw_load_job run, then build_job when it succeeded.
+    `as_of` (a snapshot delivery's as-of date) is recorded between the two (raw.load_as_of).
 
     Returns the results of the runs executed (the build is skipped when the load failed), like the
     `build_after_raw_load` sensor does in a deployment.
@@ -103,6 +104,14 @@ def run_warehouse(first_day: date, last_day: date, instance=None):
     )
     if not load.success:
         return [load]
+    if as_of is not None:
+        import duckdb
+
+        from raw.load import record_as_of
+
+        with duckdb.connect(str(settings.warehouse_path())) as con:
+            record_as_of(con, as_of)
+        report(None, f"run: as-of date {as_of} recorded for the loaded history")
     build = defs.resolve_job_def("build_job").execute_in_process(
         instance=instance, run_config=quiet, tags=tags, raise_on_error=False
     )
@@ -162,6 +171,12 @@ def job_arguments() -> argparse.ArgumentParser:
     parser.add_argument(
         "--last-day", type=date.fromisoformat, default=None, help="load no day after this (an as-of date)"
     )
+    parser.add_argument(
+        "--as-of",
+        type=date.fromisoformat,
+        default=None,
+        help="the day the delivered history is complete through (a snapshot delivery); see raw/load/as_of.py",
+    )
     return parser
 
 
@@ -180,7 +195,11 @@ def run_job(args: argparse.Namespace, days: list[date]) -> int:
     last = args.last_day or days[-1]
     report(None, f"run: load, build, check and publish export days {first}..{last} ({len(days)} day folders)")
     with timed() as elapsed:
-        results = run_warehouse(first, last)
+        try:
+            results = run_warehouse(first, last, as_of=args.as_of)
+        except ValueError as exc:  # raw.load.AsOfError: an as-of date the loaded history cannot have
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
     success = len(results) == 2 and all(r.success for r in results)
     if len(results) == 2 and (line := _publication_line(results[1])):
         report(None, line)

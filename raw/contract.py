@@ -22,7 +22,13 @@ LOAD_METADATA_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("_line_number", "BIGINT", "Physical line in the file where the record starts (header = line 1)."),
     ("_load_id", "VARCHAR", "Identifier of the file load; joins to raw.load_audit."),
     ("_loaded_at", "TIMESTAMPTZ", "When the loader wrote the row."),
+    (
+        "_extras",
+        "VARCHAR",
+        "JSON object of the header columns the contract does not know, by header name (NULL when none).",
+    ),
 )
+UNKNOWN_COLUMN_POLICIES = ("keep", "refuse")
 
 
 @dataclass(frozen=True)
@@ -47,6 +53,9 @@ class TableSpec:
     grain: str
     key: tuple[str, ...]
     columns: tuple[ColumnSpec, ...]
+    # What a header column the contract does not know does to a file: keep (its values go to _extras) or
+    # refuse (the whole file is refused).
+    unknown_columns: str = "keep"
 
     @property
     def column_names(self) -> list[str]:
@@ -70,9 +79,17 @@ class Contract:
     file_pattern: str
     export_date_format: str
     tables: dict[str, TableSpec]
+    unknown_columns: str = "keep"
+
+
+def _policy(value: str, where: str) -> str:
+    if value not in UNKNOWN_COLUMN_POLICIES:
+        raise ValueError(f"{where}: unknown_columns must be one of {', '.join(UNKNOWN_COLUMN_POLICIES)}")
+    return value
 
 
 def _parse(document: dict) -> Contract:
+    default_policy = _policy(document.get("unknown_columns", "keep"), "contract.yml")
     tables = {}
     for name, spec in document["tables"].items():
         columns = tuple(
@@ -93,12 +110,14 @@ def _parse(document: dict) -> Contract:
             grain=spec.get("grain", ""),
             key=tuple(spec.get("key", ())),
             columns=columns,
+            unknown_columns=_policy(spec.get("unknown_columns", default_policy), f"contract.yml {name}"),
         )
     return Contract(
         version=int(document["version"]),
         file_pattern=document["file_pattern"],
         export_date_format=document["export_date_format"],
         tables=tables,
+        unknown_columns=default_policy,
     )
 
 
@@ -130,7 +149,10 @@ def render_markdown(contract: Contract | None = None) -> str:
         "- **Required** columns must be in the header; a row with an empty required value is quarantined.",
         "- **Optional** columns may be missing from the header and load as NULL.",
         "- **Renamed from**: earlier header names still accepted and loaded under the current name.",
-        "- A header column the contract does not know refuses the whole file.",
+        "- A header column the contract does not know is kept: its values land in the row's `_extras`",
+        "  column as a JSON object keyed by the header name (a table declaring `unknown_columns: refuse`",
+        "  refuses the file instead). A company profile may list columns to ignore (`ignore_columns`).",
+        "- A table the company profile does not list as a feed still lands as an empty raw table.",
         "- Only folders named exactly as `export_date` is formatted are export days; a folder whose name",
         "  reads as a date in another spelling (`2024-6-28`, `20240628`) is refused with an error naming it.",
         "- Every line ends with LF or CRLF, the last one included: a last line without a line ending is",
@@ -160,6 +182,7 @@ def render_markdown(contract: Contract | None = None) -> str:
             f"- System: {table.system}; silo: {table.silo}",
             f"- Grain: {table.grain}",
             f"- Key: `{', '.join(table.key)}`",
+            f"- Unknown columns: {table.unknown_columns}",
             "",
             "| Column | Type | Required | Renamed from | Meaning |",
             "|---|---|---|---|---|",

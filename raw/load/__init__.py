@@ -17,7 +17,8 @@ This package is the loader's public surface; its modules, in the order a load go
   endings and cut files).
 - batches: batches of whole days, one transaction each, audit rows and the delivered = loaded + quarantined
   reconciliation; a file DuckDB cannot parse is retried alone and refused alone.
-- schema: the raw tables, load_audit, load_quarantine and load_withdrawals.
+- schema: the raw tables, load_audit, load_quarantine, load_withdrawals and load_as_of.
+- as_of: an explicit as-of date for a snapshot delivery (`--as-of`), recorded in raw.load_as_of.
 - cli: `python -m raw.load`.
 
 Idempotence: a file whose sha256 matches the loaded delivery of its table and day is 'unchanged' (nothing is
@@ -39,6 +40,7 @@ from pathlib import Path
 import duckdb
 
 import settings
+from raw.load.as_of import AsOfError, record_as_of
 from raw.load.batches import load_days
 from raw.load.cli import main
 from raw.load.folders import as_date, available_export_dates, check_exports, misnamed_day_folders
@@ -47,6 +49,7 @@ from raw.load.schema import SCHEMA, ensure_raw_schema
 
 __all__ = [
     "SCHEMA",
+    "AsOfError",
     "ContractError",
     "ExportsNotFound",
     "FileLoadResult",
@@ -58,6 +61,7 @@ __all__ = [
     "load_exports",
     "main",
     "misnamed_day_folders",
+    "record_as_of",
 ]
 
 
@@ -93,11 +97,14 @@ def load_exports(
     warehouse: str | Path | duckdb.DuckDBPyConnection,
     exports_dir: str | Path,
     export_dates: Iterable[date | str] | None = None,
+    as_of: date | str | None = None,
 ) -> list[FileLoadResult]:
     """Load the given export days (None = every day folder) into `warehouse`, oldest day first.
 
     `warehouse` is a DuckDB file path (parent folders created) or an open connection. A refused file does not
-    stop the other files or days; ContractError is raised at the end listing every refused file.
+    stop the other files or days; ContractError is raised at the end listing every refused file. `as_of`
+    (a snapshot delivery's as-of date) is recorded once the days loaded (raw.load_as_of; AsOfError when it
+    is after the newest export day).
     """
     exports_dir = Path(exports_dir)
     if export_dates is None:
@@ -108,6 +115,8 @@ def load_exports(
     con, owned = _connect(warehouse)
     try:
         results, refused = load_days(con, exports_dir, days)
+        if as_of is not None:
+            record_as_of(con, as_date(as_of))
     finally:
         if owned:
             con.close()

@@ -93,7 +93,8 @@ def _write_file(con: duckdb.DuckDBPyConnection, batch: list[Pending], staged: di
         values = ", ".join(f"s.{ident(c)}" for c in table.column_names)  # already of the contract's types
         con.execute(
             f"insert into {SCHEMA}.{ident(table.name)} ({columns}) "
-            f"select {values}, f.export_date, f.source_file, s.line_number, f.load_id, f.loaded_at "
+            f"select {values}, f.export_date, f.source_file, s.line_number, f.load_id, f.loaded_at, "
+            "s._extras "
             f"from {staged_table} as s join _batch_files as f using (filename) "
             "where s.reason is null order by f.export_date, s.line_number"
         )
@@ -240,6 +241,7 @@ def _write_batch(
                 pending.table.name,
                 pending.header.width,
                 tuple(sorted(pending.header.positions.items())),
+                tuple(sorted(pending.header.extras.items())),
             )
             groups.setdefault(layout, []).append(pending)
     staged: dict[str, str] = {}

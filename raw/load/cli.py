@@ -36,11 +36,17 @@ def main(argv: list[str] | None = None) -> int:
         metavar="YYYY-MM-DD",
         help="export day to load (repeatable; default: every day folder)",
     )
+    parser.add_argument(
+        "--as-of",
+        metavar="YYYY-MM-DD",
+        help="the day the delivered history is complete through (a snapshot delivery): the warehouse's "
+        "as-of date instead of the newest export folder's name",
+    )
     args = parser.parse_args(argv)
     from raw.load import load_exports  # the package imports this module: import its entry point at run time
 
     try:
-        results = load_exports(args.warehouse, args.exports, args.dates)
+        results = load_exports(args.warehouse, args.exports, args.dates, as_of=args.as_of)
     except ContractError as exc:
         _print_results(exc.results)
         print(f"error: {exc}", file=sys.stderr)
@@ -49,4 +55,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     _print_results(results)
+    from raw.profile import load_profile
+
+    if args.as_of is None and load_profile().delivery == "snapshot":
+        print(
+            f"note: company {load_profile().name} delivers snapshots; without --as-of the warehouse is dated "
+            "by the newest export folder's name",
+            file=sys.stderr,
+        )
     return 0

@@ -36,6 +36,7 @@ class Header:
     positions: dict[str, int] = field(default_factory=dict)  # contract column -> 1-based field position
     width: int = 0
     absent: tuple[str, ...] = ()  # contract columns the header does not carry (optional ones)
+    extras: dict[str, int] = field(default_factory=dict)  # unknown header name -> position, kept in _extras
 
 
 def fingerprint(path: Path) -> tuple[str, str | None]:
@@ -88,7 +89,7 @@ def _shown_column(name: str, position: int) -> str:
     return f"at position {position} ({len(name)} characters, not shown: not shaped like a column name)"
 
 
-def _read_header(path: Path, table: TableSpec) -> Header | None:
+def _read_header(path: Path, table: TableSpec, ignored: frozenset[str] = frozenset()) -> Header | None:
     """Map the file's header onto contract columns; None for a 0-byte file. Raises Refusal on a break."""
     first = _first_line(path)
     if not first and path.stat().st_size == 0:
@@ -110,11 +111,19 @@ def _read_header(path: Path, table: TableSpec) -> Header | None:
     aliases = table.header_aliases()
     header = Header(width=len(names))
     for position, name in enumerate(names, start=1):
+        if name in ignored and name not in aliases:
+            continue
         if name not in aliases:
-            raise Refusal(
-                f"unknown column {_shown_column(name, position)} "
-                f"(not in the contract of {table.name} and not a known rename)"
-            )
+            # Kept only under a name shaped like a column: anything else is no header of an export.
+            if table.unknown_columns == "refuse" or not _COLUMN_NAME.fullmatch(name):
+                raise Refusal(
+                    f"unknown column {_shown_column(name, position)} "
+                    f"(not in the contract of {table.name} and not a known rename)"
+                )
+            if name in header.extras:
+                raise Refusal(f"column '{name}' given twice")
+            header.extras[name] = position
+            continue
         target = aliases[name]
         if target in header.positions:
             raise Refusal(f"column '{name}' given twice (as '{target}' or one of its earlier names)")
@@ -167,12 +176,19 @@ def inspect_file(
         previous = delivered.get((table_name, export_date))
         if previous and previous[0] == sha:
             return FileLoadResult(table_name, export_date, source_file, *previous[1:], "unchanged", sha)
-        header = _read_header(path, table)
+        header = _read_header(path, table, ignored_columns(table_name))
     except OSError as exc:
         raise Refusal(f"unreadable file: {exc.strerror or type(exc).__name__}") from exc
     if encoding_problem:
         raise Refusal(f"unreadable file: {encoding_problem}")
     return Pending(path, source_file, export_date, table, header, sha, previous)
+
+
+def ignored_columns(table_name: str) -> frozenset[str]:
+    """Header columns the company profile declares to ignore for a table (profile key ignore_columns)."""
+    from raw.profile import load_profile
+
+    return frozenset(load_profile().ignore_columns.get(table_name, ()))
 
 
 def refuse_outside(exports_dir: Path, path: Path) -> None:

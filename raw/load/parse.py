@@ -331,6 +331,15 @@ def stage_checked(con: duckdb.DuckDBPyConnection, staged: str, table: TableSpec,
             continue
         typed.append(f"try_cast(trim({name}) as {column.type}) as {_typed(column.name)}")
         values.append(f"{_typed(column.name)} as {name}")
+    if header.extras:
+        pairs = ", ".join(
+            f"{literal(name)}, nullif(fields[{position}], '')"
+            for name, position in sorted(header.extras.items())
+        )
+        texts.append(f"cast(json_object({pairs}) as varchar) as _extras")
+    else:
+        texts.append("null::varchar as _extras")
+    values.append("_extras")
     # a field of a general record keeps its quotes: drop the outer pair and undouble the ones inside
     unquoted = "f -> case when starts_with(f, '\"') then replace(f[2:-2], '\"\"', '\"') else f end"
     con.execute(

@@ -1,4 +1,5 @@
-"""The raw schema: one table per contract table, and the loader's own audit, quarantine and withdrawals."""
+"""The raw schema: one table per contract table, and the loader's own audit, quarantine, withdrawals and
+declared as-of dates."""
 
 from __future__ import annotations
 
@@ -48,6 +49,16 @@ create table if not exists {SCHEMA}.load_withdrawals (
     withdrawn_at timestamptz not null
 )"""
 
+# An explicit as-of date (python -m raw.load --as-of, python -m orchestration.run --as-of): the day the
+# delivered history is complete through, for a snapshot delivery whose folder name says nothing about it.
+# export_date is the newest export day loaded when it was recorded: a later export day supersedes it.
+AS_OF_DDL = f"""
+create table if not exists {SCHEMA}.load_as_of (
+    as_of_date date not null,
+    export_date date not null,
+    recorded_at timestamptz not null
+)"""
+
 
 def ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
@@ -58,8 +69,8 @@ def literal(text: str) -> str:
 
 
 def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Create schema raw, every contract table (empty), load_audit, load_quarantine and load_withdrawals if
-    missing.
+    """Create schema raw, every contract table (empty), load_audit, load_quarantine, load_withdrawals and
+    load_as_of if missing.
 
     A warehouse built under an older contract is brought up to date: a column the contract gained is added to
     the stored table (its earlier rows hold NULL, which is what their deliveries carried), a column the
@@ -117,3 +128,4 @@ def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"alter table {SCHEMA}.load_audit add column if not exists absent_columns varchar")
     con.execute(QUARANTINE_DDL)
     con.execute(WITHDRAWALS_DDL)
+    con.execute(AS_OF_DDL)

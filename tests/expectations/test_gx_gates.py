@@ -110,8 +110,8 @@ def test_a_missing_required_value_cannot_land_the_raw_table_refuses_it(con):
     }
     assert stored == declared
     _insert_responses(con, [7] * 3)
-    with pytest.raises(duckdb.ConstraintException, match="invitation_id"):
-        con.execute("update raw.survey__responses set invitation_id = null where response_id = 'R1'")
+    with pytest.raises(duckdb.ConstraintException, match="responded_at"):
+        con.execute("update raw.survey__responses set responded_at = null where response_id = 'R1'")
 
 
 def test_a_raw_table_created_without_the_constraints_gains_them_unless_it_holds_nulls(tmp_path):

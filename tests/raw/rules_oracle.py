@@ -177,10 +177,16 @@ def detect(exports: Path) -> pd.DataFrame:
     surveys = read_table(exports, "survey__surveys")
     invs = read_table(exports, "survey__invitations").drop_duplicates("invitation_id")
     resp = read_table(exports, "survey__responses").drop_duplicates("response_id")
-    resp = resp.merge(
+    # the invitation names the survey; a response without one may name it itself (optional survey_id)
+    own_survey = resp.get("survey_id")
+    resp = resp.drop(columns=["survey_id"], errors="ignore").merge(
         invs[["invitation_id", "survey_id", "email"]].rename(columns={"email": "inv_email"}),
         on="invitation_id",
-    ).merge(surveys, on="survey_id")
+        how="left" if own_survey is not None else "inner",
+    )
+    if own_survey is not None:
+        resp["survey_id"] = resp["survey_id"].fillna(own_survey.reset_index(drop=True))
+    resp = resp.dropna(subset=["survey_id"]).merge(surveys, on="survey_id")
     resp["score_n"] = num(resp["score"])
     resp = resp[(resp["score_n"] >= num(resp["scale_min"])) & (resp["score_n"] <= num(resp["scale_max"]))]
     resp = resp[ts(resp["responded_at"]).notna()]

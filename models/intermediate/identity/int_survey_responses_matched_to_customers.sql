@@ -31,7 +31,7 @@ responses_joined_to_customers as (
     select
         responses.response_id,
         responses.invitation_id,
-        invitations.survey_id,
+        coalesce(invitations.survey_id, responses.survey_id) as survey_id,
         surveys.survey_type,
         surveys.scale_min,
         surveys.scale_max,
@@ -49,8 +49,9 @@ responses_joined_to_customers as (
     from responses
     left join invitations
         on responses.invitation_id = invitations.invitation_id
+    -- the invitation names the survey; a company without an invitations feed names it on the response
     left join surveys
-        on invitations.survey_id = surveys.survey_id
+        on coalesce(invitations.survey_id, responses.survey_id) = surveys.survey_id
     left join customer_emails as by_response_email
         on responses.email = by_response_email.email
     left join customer_emails as by_invitation_email

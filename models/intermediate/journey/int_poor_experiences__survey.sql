@@ -1,3 +1,6 @@
+-- A survey answer is a poor experience when its instrument (seed survey_instruments: the company's survey
+-- types, each with the rule that judges it) names a rule and the score is at or below that rule's threshold
+-- (seed poor_experience_rules), on the instrument's own scale.
 with
 
 responses as (
@@ -6,11 +9,23 @@ responses as (
 
 ),
 
-low_csat_contact_rule as ({{ poor_experience_rule('low_csat_contact') }}),
+instruments as (
 
-low_csat_visit_rule as ({{ poor_experience_rule('low_csat_visit') }}),
+    select * from {{ ref('survey_instruments') }}
+    where rule_id is not null
 
-nps_detractor_rule as ({{ poor_experience_rule('nps_detractor') }}),
+),
+
+rules as (
+
+    select
+        rule_id,
+        silo,
+        kind,
+        cast(threshold as {{ dbt.type_numeric() }}) as threshold
+    from {{ ref('poor_experience_rules') }}
+
+),
 
 -- Out-of-range scores are data errors, not opinions, and unmatched responses belong to nobody we know.
 usable_responses as (
@@ -22,67 +37,25 @@ usable_responses as (
 
 ),
 
-low_csat_contacts as (
-
-    select
-        usable_responses.customer_id,
-        low_csat_contact_rule.rule_id,
-        low_csat_contact_rule.silo,
-        low_csat_contact_rule.kind,
-        usable_responses.responded_at as occurred_at,
-        'stg_survey__responses' as evidence_table,
-        usable_responses.response_id as evidence_id,
-        'CSAT ' || cast(usable_responses.score as {{ dbt.type_string() }}) || ' after a contact' as evidence
-    from usable_responses
-    cross join low_csat_contact_rule
-    where usable_responses.survey_type = 'CSAT_CONTACT'
-        and usable_responses.score <= low_csat_contact_rule.threshold
-
-),
-
-low_csat_visits as (
-
-    select
-        usable_responses.customer_id,
-        low_csat_visit_rule.rule_id,
-        low_csat_visit_rule.silo,
-        low_csat_visit_rule.kind,
-        usable_responses.responded_at as occurred_at,
-        'stg_survey__responses' as evidence_table,
-        usable_responses.response_id as evidence_id,
-        'CSAT ' || cast(usable_responses.score as {{ dbt.type_string() }}) || ' after a visit' as evidence
-    from usable_responses
-    cross join low_csat_visit_rule
-    where usable_responses.survey_type = 'CSAT_VISIT'
-        and usable_responses.score <= low_csat_visit_rule.threshold
-
-),
-
-nps_detractors as (
-
-    select
-        usable_responses.customer_id,
-        nps_detractor_rule.rule_id,
-        nps_detractor_rule.silo,
-        nps_detractor_rule.kind,
-        usable_responses.responded_at as occurred_at,
-        'stg_survey__responses' as evidence_table,
-        usable_responses.response_id as evidence_id,
-        'NPS ' || cast(usable_responses.score as {{ dbt.type_string() }}) as evidence
-    from usable_responses
-    cross join nps_detractor_rule
-    where usable_responses.survey_type = 'NPS'
-        and usable_responses.score <= nps_detractor_rule.threshold
-
-),
-
 final as (
 
-    select * from low_csat_contacts
-    union all
-    select * from low_csat_visits
-    union all
-    select * from nps_detractors
+    select
+        usable_responses.customer_id,
+        rules.rule_id,
+        rules.silo,
+        rules.kind,
+        usable_responses.responded_at as occurred_at,
+        'stg_survey__responses' as evidence_table,
+        usable_responses.response_id as evidence_id,
+        replace(
+            instruments.evidence_label, '{score}', cast(usable_responses.score as {{ dbt.type_string() }})
+        ) as evidence
+    from usable_responses
+    inner join instruments
+        on usable_responses.survey_type = instruments.survey_type
+    inner join rules
+        on instruments.rule_id = rules.rule_id
+    where usable_responses.score <= rules.threshold
 
 )
 

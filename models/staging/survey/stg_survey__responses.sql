@@ -21,6 +21,7 @@ final as (
     select
         response_id,
         invitation_id,
+        survey_id,
         {{ normalize_email('email') }} as email,
         {{ to_utc('responded_at') }} as responded_at,
         cast(score as integer) as score,
