@@ -23,6 +23,7 @@ from expectations.registry import LAYERS
 
 __all__ = ["main", "split_memory_limit"]
 
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m expectations", description=__doc__.splitlines()[0])
     parser.add_argument("--warehouse", type=Path, default=None, help="DuckDB file (default WAREHOUSE_PATH)")
