@@ -10,6 +10,8 @@ from orchestration.jobs import (
     daily_schedule,
     new_export_day_sensor,
     raw_load_job,
+    source_freshness_job,
+    source_freshness_schedule,
     weekly_schedule,
 )
 from orchestration.model_gates import model_gates
@@ -17,12 +19,13 @@ from orchestration.publish_asset import published_marts
 from orchestration.raw_assets import raw_exports
 from orchestration.recovery import build_dead_run_sensor
 from orchestration.resources import build_resources
+from orchestration.source_freshness import freshness_checks
 
 defs = dg.Definitions(
     assets=[raw_exports, *dbt_layer_assets, published_marts],
-    asset_checks=model_gates,
-    jobs=[raw_load_job, build_job],
-    schedules=[daily_schedule, weekly_schedule],
+    asset_checks=[*model_gates, *freshness_checks],
+    jobs=[raw_load_job, build_job, source_freshness_job],
+    schedules=[daily_schedule, weekly_schedule, source_freshness_schedule],
     sensors=[
         new_export_day_sensor,
         build_after_raw_load,

@@ -1,9 +1,10 @@
 """Jobs, schedule and sensors: load the new raw export days, then build, check and publish.
 
 `raw_load_job` loads every export day folder not loaded yet in ONE run (the first load of years of history,
-or the one new day of a daily run; orchestration/raw_assets.py), `build_job` runs dbt build, the GX model
-gates and publish over the whole warehouse. The daily schedule and the new-export-day sensor both start
-`raw_load_job`; a day that arrived is loaded by whichever comes first, and the other finds nothing new.
+or the one new day of a daily run; orchestration/raw_assets.py), `build_job` runs dbt build one layer per
+step with each layer's GX gates after it, then publish, over the whole warehouse. The daily schedule and
+the new-export-day sensor both start `raw_load_job`; a day that arrived is loaded by whichever comes first,
+and the other finds nothing new.
 `build_after_raw_load` starts `build_job` when a raw load succeeds; a raw load whose blocking GX check
 failed fails its run, so nothing is built or published from a broken delivery, and the build itself refuses
 to start while a loaded day is rejected (orchestration/export_days.py).
@@ -11,10 +12,16 @@ That build, the scheduled daily one, runs the data tests of incremental models o
 (orchestration/dbt_assets.py DbtBuildConfig); `build_weekly_schedule` runs build_job every week with the
 tests on whole tables.
 
-Writes to the one DuckDB file are serialised twice over: each job runs its steps in one process one after
-another (in_process executor), and the writer tag is limited to one concurrent run in the instance's run
-queue (orchestration/dagster.yaml, copied into DAGSTER_HOME), so a scheduled run, a sensor run and a build
-never overlap (dagster issues 18746, 19068).
+`source_freshness_job` runs the dbt source freshness checks on the raw tables every day
+(orchestration/source_freshness.py), whether or not exports arrived.
+
+Writes to the one DuckDB file are serialised by one mechanism: every step that opens the file (the raw load,
+each dbt build step, the GX gates, the freshness checks, publish) claims the one slot of the
+`duckdb_warehouse` pool (orchestration/dagster.yaml, copied into DAGSTER_HOME: every pool has one slot). The
+pool holds for runs the daemon launches and for `python -m orchestration.run`'s in-process runs alike, and a
+dead run's slot is freed by recovery (orchestration/recovery.py). Runs themselves are not limited: a run
+started while another writes waits at its first step for the slot. The jobs run their steps in one process
+(in_process executor) because each step process would load the definitions and the dbt manifest again.
 """
 
 from datetime import date
@@ -23,16 +30,18 @@ import dagster as dg
 
 from orchestration.dbt_assets import build_run_config
 from orchestration.resources import FoldersResource
+from orchestration.source_freshness import freshness_checks
 from raw.load import available_export_dates
 
-WRITER_TAG = {"warehouse/writer": "duckdb"}
 RAW_GROUP = "raw"
+
+# The freshness checks target the raw assets, so a selection of the raw group would take them in.
+FRESHNESS = dg.AssetSelection.checks(*freshness_checks)
 
 raw_load_job = dg.define_asset_job(
     name="raw_load_job",
-    selection=dg.AssetSelection.groups(RAW_GROUP),
+    selection=dg.AssetSelection.groups(RAW_GROUP) - FRESHNESS,
     executor_def=dg.in_process_executor,
-    tags=WRITER_TAG,
     description="Load export day folders into schema raw and run the raw GX gates.",
 )
 
@@ -40,15 +49,28 @@ build_job = dg.define_asset_job(
     name="build_job",
     selection=dg.AssetSelection.all() - dg.AssetSelection.groups(RAW_GROUP),
     executor_def=dg.in_process_executor,
-    tags=WRITER_TAG,
-    description="dbt build (models + tests), GX model gates, publish the marts.",
+    description="dbt build one layer per step (models + tests), each layer's GX gates, publish the marts.",
+)
+
+source_freshness_job = dg.define_asset_job(
+    name="source_freshness_job",
+    selection=FRESHNESS,
+    executor_def=dg.in_process_executor,
+    description="dbt source freshness of the raw tables as asset checks.",
+)
+
+source_freshness_schedule = dg.ScheduleDefinition(
+    name="source_freshness_daily_schedule",
+    job=source_freshness_job,
+    cron_schedule="0 7 * * *",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+    description="Every day after the raw load: how long ago each raw table last received rows.",
 )
 
 daily_schedule = dg.ScheduleDefinition(
     name="raw_load_daily_schedule",
     job=raw_load_job,
     cron_schedule="0 6 * * *",
-    tags=WRITER_TAG,
     description="Load the export days that arrived since the last load, then (sensor) build and publish.",
 )
 
@@ -59,7 +81,6 @@ weekly_schedule = dg.ScheduleDefinition(
     job=build_job,
     cron_schedule="0 3 * * 0",
     run_config=build_run_config("all"),
-    tags=WRITER_TAG,
     default_status=dg.DefaultScheduleStatus.RUNNING,
     description="dbt build with every data test on whole tables, GX model gates, publish.",
 )
@@ -76,9 +97,7 @@ def build_after_raw_load(context: dg.RunStatusSensorContext):
     """A successful raw load asks for one build, testing incremental models on the rows it writes; run_key
     makes the request once per raw run."""
     return dg.RunRequest(
-        run_key=f"after-{context.dagster_run.run_id}",
-        tags=WRITER_TAG,
-        run_config=build_run_config("latest_run"),
+        run_key=f"after-{context.dagster_run.run_id}", run_config=build_run_config("latest_run")
     )
 
 
@@ -97,7 +116,7 @@ def new_export_day_sensor(context: dg.SensorEvaluationContext, folders: FoldersR
         return dg.SkipReason(f"no new export day folder under {folders.exports} after {context.cursor}")
     start, end = days[0].isoformat(), days[-1].isoformat()
     context.update_cursor(end)
-    return dg.RunRequest(run_key=f"exports-{start}-{end}", tags=WRITER_TAG)
+    return dg.RunRequest(run_key=f"exports-{start}-{end}")
 
 
 def raw_load_run_config(first_day: str | None = None, last_day: str | None = None) -> dg.RunConfig:

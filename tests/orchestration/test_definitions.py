@@ -106,3 +106,19 @@ def test_every_dbt_data_test_is_an_asset_check_of_the_model_it_guards():
         ref = (node["config"].get("meta") or {}).get("dagster", {}).get("ref")
         if ref:
             assert checks[name] == models[ref["name"]], name
+
+
+def test_the_warehouse_pool_is_the_one_limit_on_writers():
+    """Every step opens the DuckDB file, so every one claims the pool of one slot; no run-level limit."""
+    import yaml
+
+    from orchestration.run import DAGSTER_YAML
+
+    for assets in defs.assets or []:
+        assert assets.node_def.pool == "duckdb_warehouse", assets.node_def.name
+    for checks in defs.asset_checks or []:
+        assert checks.node_def.pool == "duckdb_warehouse", checks.node_def.name
+    instance = yaml.safe_load(DAGSTER_YAML.read_text())
+    assert instance["concurrency"] == {"pools": {"default_limit": 1}}
+    for job in defs.resolve_all_job_defs():
+        assert not job.tags, (job.name, job.tags)
