@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 
 import great_expectations.expectations as gxe
@@ -41,20 +40,6 @@ Band = tuple[float | None, float | None]
 FIGURE_KEY = "learned_figure"
 LEARNED_TABLE = "audit.gx_learned_figures"
 _REPO_ROOT = Path(__file__).resolve().parents[1]
-
-
-@dataclass(frozen=True)
-class LearnedFigure:
-    """A figure's value in the last passing run of the company, and the run that observed it."""
-
-    figure: str
-    value: float
-    run_id: str
-    recorded_at: datetime | None = None
-
-    def origin(self) -> str:
-        when = f" at {self.recorded_at:%Y-%m-%d %H:%M:%S %Z}".rstrip() if self.recorded_at else ""
-        return f"learned from run {self.run_id}{when}"
 
 
 @dataclass(frozen=True)

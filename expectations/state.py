@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import duckdb
 
-from expectations.learned import LEARNED_TABLE, LearnedFigure
+from expectations.learned import LEARNED_TABLE
+from expectations.suite import LearnedFigure
 
 _DDL = """
 create schema if not exists audit;

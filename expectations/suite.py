@@ -9,17 +9,28 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
+from datetime import datetime
 
 import great_expectations.expectations as gxe
-
-if TYPE_CHECKING:
-    from expectations.learned import LearnedFigure
 
 ERROR = "critical"
 WARNING = "warning"
 # GX's name for the table-level row count expectation (see row_count_expectation).
 ROW_COUNT_EXPECTATION = "expect_table_row_count_to_be_between"
+
+
+@dataclass(frozen=True)
+class LearnedFigure:
+    """A figure's value in the last passing run of the company, and the run that observed it."""
+
+    figure: str
+    value: float
+    run_id: str
+    recorded_at: datetime | None = None
+
+    def origin(self) -> str:
+        when = f" at {self.recorded_at:%Y-%m-%d %H:%M:%S %Z}".rstrip() if self.recorded_at else ""
+        return f"learned from run {self.run_id}{when}"
 
 
 @dataclass(frozen=True)
