@@ -133,6 +133,7 @@ def test_a_raw_table_created_without_the_constraints_gains_them_unless_it_holds_
         )
     assert nullable == {
         "survey__responses.response_id": False,
+        "survey__responses.survey_id": True,  # optional in the contract: a response may not name its survey
         "survey__surveys.survey_id": False,
         "survey__surveys.survey_type": True,  # a row landed before holds NULL: left as it is
     }
