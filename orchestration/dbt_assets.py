@@ -23,6 +23,7 @@ from typing import Any, Literal
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
+from orchestration.engine_target import dbt_target, land_raw, mirror_built_tables
 from orchestration.export_days import blocking_days, blocking_message
 from orchestration.progress import report
 from orchestration.project import dbt_project
@@ -129,8 +130,15 @@ def warehouse_dbt_assets(
     if scope == "latest_run" and not previous_run_succeeded(context):
         context.log.warning("the previous build did not succeed: testing whole tables, not the latest run")
         scope = "all"
+    target = dbt_target()
+    if target != "dev":  # orchestration/engine_target.py: the raw tables where this engine reads them
+        landed = land_raw(warehouse.file, target)
+        report(context, f"land: {len(landed)} raw tables for the {target} target")
     build = dbt.cli(["build", *build_flags(scope)], context=context, target_path=target_path(scope))
     yield from _with_progress(context, build.stream())
+    if target != "dev":  # the built tables into the DuckDB file, for the GX gates and the publication
+        mirrored = mirror_built_tables(warehouse.file, target, dbt_project.manifest_path)
+        report(context, f"mirror: {len(mirrored)} {target} tables into {warehouse.file.name}")
 
 
 def _with_progress(context, events):
