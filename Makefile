@@ -34,8 +34,8 @@ setup: ## Create .venv and install the project with its dev tools
 	@mkdir -p $(DAGSTER_HOME)
 	@test -f $(DAGSTER_HOME)/dagster.yaml || cp orchestration/dagster.yaml $(DAGSTER_HOME)/dagster.yaml
 
-demo: setup ## Generate a sample company, load, build, check and publish it (python -m orchestration.run)
-	$(BIN)/python -m orchestration.run
+demo: setup ## Generate a sample company, load, build, check and publish it (python -m demo)
+	$(BIN)/python -m demo
 
 test: setup ## Run every test (pytest; exit code 5 = no tests collected counts as failure)
 	$(BIN)/pytest

@@ -52,9 +52,10 @@ from pathlib import Path
 import duckdb
 import psutil
 
-from orchestration.settings import build_flags, scope_vars
 from raw.contract import TableSpec, load_contract
 from raw.load import available_export_dates
+from settings import build_flags, scope_vars
+from settings.dbt import dbt_command
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 CONTRACT_PATH = REPO_ROOT / "raw" / "contract.yml"
@@ -218,18 +219,7 @@ def run_stage(
 
 
 def dbt_cmd(args: list[str], work: Path) -> list[str]:
-    return [
-        _bin("dbt"),
-        *args,
-        "--project-dir",
-        str(REPO_ROOT),
-        "--profiles-dir",
-        str(REPO_ROOT),
-        "--target-path",
-        str(work / "target"),
-        "--log-path",
-        str(work / "logs"),
-    ]
+    return dbt_command(args, target_path=work / "target", log_path=work / "logs")
 
 
 def raw_row_count(warehouse: Path) -> int:
@@ -487,7 +477,7 @@ def bench_size(
             py,
             "-c",
             # The same DuckDB settings as dbt's profile, so the floor works within the same memory.
-            "import duckdb,sys; from orchestration.settings import duckdb_config; "
+            "import duckdb,sys; from settings import duckdb_config; "
             "con=duckdb.connect(sys.argv[1], config={**duckdb_config(), 'preserve_insertion_order': False}); "
             "con.execute(open(sys.argv[2]).read()); con.close()",
             str(floor_db),
@@ -509,7 +499,7 @@ def bench_size(
         [
             py,
             "-c",
-            "import duckdb,sys; from orchestration.settings import duckdb_config; "
+            "import duckdb,sys; from settings import duckdb_config; "
             "con=duckdb.connect(sys.argv[1], config={**duckdb_config(), 'preserve_insertion_order': False}); "
             "con.execute(f\"attach '{sys.argv[2]}' as wh (read_only)\"); "
             "con.execute(open(sys.argv[3]).read()); con.close()",

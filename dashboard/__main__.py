@@ -6,9 +6,9 @@ import argparse
 import logging
 from pathlib import Path
 
+import settings
 from dashboard.server import make_server
 from dashboard.serving import serving_file
-from orchestration import settings
 
 
 def main(argv: list[str] | None = None) -> int:

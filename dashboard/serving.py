@@ -15,7 +15,7 @@ from typing import Any
 
 import duckdb
 
-from orchestration import settings
+import settings
 from orchestration.publication import SERVING_FILE
 
 # The one-row table a publication may carry with the instant it was published.

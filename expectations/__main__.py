@@ -52,7 +52,7 @@ class _Planned:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from orchestration import settings
+    import settings
 
     parser = argparse.ArgumentParser(prog="python -m expectations", description=__doc__.splitlines()[0])
     parser.add_argument("--warehouse", type=Path, default=None, help="DuckDB file (default WAREHOUSE_PATH)")

@@ -13,7 +13,7 @@ from typing import Protocol
 
 import dagster as dg
 
-from orchestration import settings
+import settings
 
 log = logging.getLogger(__name__)
 

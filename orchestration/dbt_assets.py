@@ -1,12 +1,16 @@
-"""dbt models, seeds and tests as Dagster assets and checks, grouped by the folder (layer) they live in.
+"""dbt models, seeds and tests as Dagster assets and checks, built one layer per step.
+
+Each layer (staging, intermediate, marts: the top folder under models/) is its own dbt asset definition, one
+`dbt build` step, so the GX gates of a layer (orchestration/model_gates.py, blocking asset checks) run between
+its step and the next one's: a failing staging gate stops the intermediate build in that run, a failing
+intermediate gate stops the marts, a failing mart gate stops the publication. dbt tests arrive as asset checks
+by themselves; an error-severity test failure fails its layer's step, so nothing after it runs either.
 
 The dbt assets are not partitioned, although the raw assets are daily: `dbt build` brings the whole
 warehouse up to date in one go (incremental models rebuild whatever changed, whatever day it came on), so a
 per-day partition would describe nothing dbt does, and on Dagster's SQLite storage it would cost one event
 per model per day (a year of days x 90 models = tens of thousands of events before the first step). The
-build job runs after a successful raw load (see orchestration/jobs.py). dbt tests arrive as asset checks by
-themselves; an error-severity test failure fails the build step, so nothing downstream of it (GX mart gates,
-publish) runs.
+build job runs after a successful raw load (see orchestration/jobs.py).
 
 The build after each raw load (the scheduled daily build) runs the data tests of incremental models only on
 the rows it wrote; every other build tests whole tables, and a weekly build does so on the schedule (see
@@ -14,8 +18,10 @@ DbtBuildConfig and orchestration/jobs.py).
 """
 
 import json
+import os
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 from typing import Any, Literal
@@ -29,9 +35,22 @@ from orchestration.progress import report
 from orchestration.project import dbt_project
 from orchestration.recovery import tag_run_process
 from orchestration.resources import WarehouseResource
-from orchestration.settings import DATA_TESTS_SCOPES, build_flags
+from settings import DATA_TESTS_SCOPES, build_flags
 
 LAYER_GROUPS = ("staging", "intermediate", "marts")
+
+# The dbt selection of each layer's build step, in build order. Seeds (reference data) are built with
+# staging; the restricted contacts model (personal data kept out of the marts) with the marts.
+LAYER_SELECTIONS = {
+    "staging": "resource_type:seed path:models/staging",
+    "intermediate": "path:models/intermediate",
+    "marts": "path:models/marts path:models/restricted",
+}
+# dbt's indirect selection for the layer steps: a test runs in the step of the last layer it reads, once
+# every model it reads is built. dbt's default (eager) would run a test between a staging and an
+# intermediate model in the staging step, against the intermediate table of the previous build.
+INDIRECT_SELECTION = "buildable"
+FIRST_LAYER = next(iter(LAYER_SELECTIONS))
 
 
 class LayerTranslator(DagsterDbtTranslator):
@@ -83,7 +102,7 @@ def model_relation(name: str) -> str:
 
 
 class DbtBuildConfig(dg.Config):
-    """Run config of the dbt build (launchpad: ops: warehouse_dbt_assets: config: data_tests_scope: ...).
+    """Run config of a layer's dbt build (launchpad: ops: dbt_<layer>: config: data_tests_scope: ...).
 
     data_tests_scope is dbt var data_tests_scope (macros/get_where_subquery.sql). `all`, the default, tests
     whole tables, as every build did before: a run without config, a UI materialisation, the weekly build.
@@ -104,48 +123,74 @@ def previous_run_succeeded(context: dg.AssetExecutionContext) -> bool:
     return bool(runs) and runs[0].status == dg.DagsterRunStatus.SUCCESS
 
 
-@dbt_assets(
-    manifest=dbt_project.manifest_path,
-    project=dbt_project,
-    dagster_dbt_translator=translator,
-    pool="duckdb_warehouse",
-)
-def warehouse_dbt_assets(
-    context: dg.AssetExecutionContext,
-    dbt: DbtCliResource,
-    config: DbtBuildConfig,
-    warehouse: WarehouseResource,
-):
-    """`dbt build`: seeds, models and data tests in dependency order (unit tests run in CI, not here).
+def _layer_build(layer: str) -> dg.AssetsDefinition:
+    """The dbt asset definition of one layer: one `dbt build` step over LAYER_SELECTIONS[layer]."""
 
-    Refuses to start while a loaded export day is rejected by the raw gate or was never gated: its rows are
-    in schema raw, and a build would publish them (orchestration/export_days.py)."""
-    tag_run_process(context)
-    if warehouse.file.exists():
-        with warehouse.connect(read_only=True) as con:
-            blocking = blocking_days(con)
-        if blocking:
-            raise dg.Failure(description=blocking_message(blocking), allow_retries=False)
-    scope = config.data_tests_scope
-    if scope == "latest_run" and not previous_run_succeeded(context):
-        context.log.warning("the previous build did not succeed: testing whole tables, not the latest run")
-        scope = "all"
-    target = dbt_target()
-    if target != "dev":  # orchestration/engine_target.py: the raw tables where this engine reads them
-        landed = land_raw(warehouse.file, target)
-        report(context, f"land: {len(landed)} raw tables for the {target} target")
-    build = dbt.cli(["build", *build_flags(scope)], context=context, target_path=target_path(scope))
-    yield from _with_progress(context, build.stream())
-    if target != "dev":  # the built tables into the DuckDB file, for the GX gates and the publication
-        mirrored = mirror_built_tables(warehouse.file, target, dbt_project.manifest_path)
-        report(context, f"mirror: {len(mirrored)} {target} tables into {warehouse.file.name}")
+    @dbt_assets(
+        manifest=dbt_project.manifest_path,
+        project=dbt_project,
+        dagster_dbt_translator=translator,
+        select=LAYER_SELECTIONS[layer],
+        name=f"dbt_{layer}",
+        pool="duckdb_warehouse",
+    )
+    def build_layer(
+        context: dg.AssetExecutionContext,
+        dbt: DbtCliResource,
+        config: DbtBuildConfig,
+        warehouse: WarehouseResource,
+    ):
+        """`dbt build` of the layer: seeds, models and data tests in dependency order (unit tests run in CI).
+
+        Refuses to start while a loaded export day is rejected by the raw gate or was never gated: its rows
+        are in schema raw, and a build would publish them (orchestration/export_days.py)."""
+        tag_run_process(context)
+        if warehouse.file.exists():
+            with warehouse.connect(read_only=True) as con:
+                blocking = blocking_days(con)
+            if blocking:
+                raise dg.Failure(description=blocking_message(blocking), allow_retries=False)
+        scope = config.data_tests_scope
+        if scope == "latest_run" and not previous_run_succeeded(context):
+            context.log.warning("the previous build did not succeed: testing whole tables, not the last run")
+            scope = "all"
+        target = dbt_target()
+        if target != "dev" and layer == FIRST_LAYER:  # the raw tables where this engine reads them
+            landed = land_raw(warehouse.file, target)
+            report(context, f"land: {len(landed)} raw tables for the {target} target")
+        with _default_env("DBT_INDIRECT_SELECTION", INDIRECT_SELECTION):
+            build = dbt.cli(["build", *build_flags(scope)], context=context, target_path=target_path(scope))
+        yield from _with_progress(context, layer, build.stream())
+        if target != "dev":  # the layer's tables into the DuckDB file, for its GX gates and the publication
+            mirrored = mirror_built_tables(warehouse.file, target, (layer,), dbt_project.manifest_path)
+            report(context, f"mirror {layer}: {len(mirrored)} {target} tables into {warehouse.file.name}")
+
+    return build_layer
 
 
-def _with_progress(context, events):
-    """Pass dbt's events on, reporting each layer as it starts and, at the end, models and tests per layer."""
-    layer_of = {key: layer for layer in LAYER_GROUPS for key in model_asset_keys(layer).values()}
+@contextmanager
+def _default_env(var: str, value: str) -> Iterator[None]:
+    """`var` set to `value` while dbt's process starts, unless the environment sets it already."""
+    if var in os.environ:
+        yield
+        return
+    os.environ[var] = value
+    try:
+        yield
+    finally:
+        os.environ.pop(var, None)
+
+
+# One build step per layer, in build order (the ops dbt_staging, dbt_intermediate, dbt_marts).
+dbt_layer_assets = [_layer_build(layer) for layer in LAYER_SELECTIONS]
+
+
+def _with_progress(context, layer: str, events):
+    """Pass dbt's events on, reporting the layer's start and, at the end, its models and tests."""
+    report(context, f"build {layer}: started")
+    models = set(model_asset_keys(layer).values())
     started = time.monotonic()
-    built: dict[str, int] = {}
+    built = 0
     tests = {"passed": 0, "failed": 0}
     for event in events:
         key = getattr(event, "asset_key", None)
@@ -153,16 +198,12 @@ def _with_progress(context, events):
             key = context.asset_key_for_output(event.output_name)
         if isinstance(event, dg.AssetCheckResult):
             tests["passed" if event.passed else "failed"] += 1
-        elif key in layer_of:
-            layer = layer_of[key]
-            if layer not in built:
-                report(context, f"build {layer}: started at {time.monotonic() - started:.0f}s")
-            built[layer] = built.get(layer, 0) + 1
+        elif key in models:
+            built += 1
         yield event
-    per_layer = ", ".join(f"{layer} {n}" for layer, n in built.items())
     report(
         context,
-        f"build: models {per_layer}; dbt tests {tests['passed']} passed, {tests['failed']} failed; "
+        f"build {layer}: {built} models; dbt tests {tests['passed']} passed, {tests['failed']} failed; "
         f"in {time.monotonic() - started:.1f}s",
     )
 
@@ -176,7 +217,7 @@ def target_path(data_tests_scope: str) -> Path | None:
     builds keep one folder per scope instead: dagster-dbt copies nothing over a partial-parse file already
     there, so from the second daily build on dbt reuses the previous one's, parsed with the same vars (and
     re-parses only files that changed since, as partial parsing always does). Sharing the folder is safe:
-    builds are serialised by the duckdb_warehouse pool and the run queue.
+    builds (and the layer steps of one build) are serialised by the duckdb_warehouse pool.
     """
     if data_tests_scope == "all":
         return None
@@ -184,5 +225,6 @@ def target_path(data_tests_scope: str) -> Path | None:
 
 
 def build_run_config(data_tests_scope: str) -> dg.RunConfig:
-    """Run config of a build_job run testing `data_tests_scope`."""
-    return dg.RunConfig(ops={warehouse_dbt_assets.op.name: DbtBuildConfig(data_tests_scope=data_tests_scope)})
+    """Run config of a build_job run testing `data_tests_scope` (every layer's step alike)."""
+    config = DbtBuildConfig(data_tests_scope=data_tests_scope)
+    return dg.RunConfig(ops={assets.op.name: config for assets in dbt_layer_assets})

@@ -3,7 +3,7 @@
 import dagster as dg
 
 from orchestration.alerts import build_run_failure_sensor
-from orchestration.dbt_assets import warehouse_dbt_assets
+from orchestration.dbt_assets import dbt_layer_assets
 from orchestration.jobs import (
     build_after_raw_load,
     build_job,
@@ -19,7 +19,7 @@ from orchestration.recovery import build_dead_run_sensor
 from orchestration.resources import build_resources
 
 defs = dg.Definitions(
-    assets=[raw_exports, warehouse_dbt_assets, published_marts],
+    assets=[raw_exports, *dbt_layer_assets, published_marts],
     asset_checks=model_gates,
     jobs=[raw_load_job, build_job],
     schedules=[daily_schedule, weekly_schedule],

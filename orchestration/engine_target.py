@@ -5,9 +5,10 @@ On the default target (`dev`, DuckDB) the job loads, builds, gates and publishes
 gates), and the dbt build step adds:
 - before dbt: the raw tables landed where the engine reads them (raw.lake: a copy in PostgreSQL, the Parquet
   lake for Spark), so the build sees exactly what the raw gates passed;
-- after dbt: the tables the engine built (staging, intermediate, marts) mirrored into the same schemas of
-  the DuckDB file (orchestration.publication_engines.mirror_engine_tables). The GX model gates then
-  validate, and the publish step publishes, those tables with the code that runs on DuckDB.
+- after each layer's dbt step: the tables the engine built in that layer's schema (staging, intermediate,
+  marts) mirrored into the same schema of the DuckDB file (publication_engines.mirror_engine_tables). The
+  layer's GX gates then validate, and the publish step publishes, those tables with the code that runs on
+  DuckDB.
 `spark_cluster` is not run by this job: its lake must be synced to the cluster's storage and its tables
 read where the cluster keeps them (docs/scaling_out.md).
 """
@@ -19,8 +20,8 @@ from pathlib import Path
 
 from orchestration.publication_engines import mirror_engine_tables
 from raw.lake import LandedTable, land_for_target, target_env
+from settings import REPO_ROOT
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
 JOB_TARGETS = ("dev", "postgres", "spark")
 
 
@@ -52,13 +53,17 @@ def land_raw(warehouse_file: Path, target: str) -> list[LandedTable]:
     return land_for_target(target, env)
 
 
-def mirror_built_tables(warehouse_file: Path, target: str, manifest: Path | None = None) -> dict[str, int]:
-    """Mirror the tables `target` built into the DuckDB file (nothing on dev); rows per schema.table."""
+def mirror_built_tables(
+    warehouse_file: Path, target: str, schemas: tuple[str, ...], manifest: Path | None = None
+) -> dict[str, int]:
+    """Mirror the tables of `schemas` that `target` built into the DuckDB file (nothing on dev); rows per
+    schema.table."""
     if target == "dev":
         return {}
     return mirror_engine_tables(
         target,
         warehouse_file,
+        schemas,
         dbname=os.environ.get("POSTGRES_DB"),
         spark_dir=_place("SPARK_DIR", "data/spark"),
         manifest=manifest,

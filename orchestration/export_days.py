@@ -31,7 +31,7 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration import settings
+import settings
 
 PASSED, REJECTED, ACCEPTED, REMOVED = "passed", "rejected", "accepted", "removed"
 CLEARED = (PASSED, ACCEPTED)

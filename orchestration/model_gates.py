@@ -1,8 +1,9 @@
 """GX gates on dbt models: every model with a suite in expectations/suites/<layer>/ gets two checks.
 
-One multi_asset_check evaluates them all in one step after `dbt build`, reading the warehouse. Because the
-mart checks are blocking, `published_marts` waits for this step and is skipped when any blocking check of
-any layer fails.
+One multi_asset_check per layer (gx_staging_gates, gx_intermediate_gates, gx_marts_gates) evaluates that
+layer's suites in one step after the layer's `dbt build` step, reading the warehouse. The blocking checks
+stop what reads the layer: the next layer's build step waits for the gates of the models it reads and is
+skipped when one of them fails, and `published_marts` is skipped when a mart gate fails.
 """
 
 import time
@@ -31,26 +32,23 @@ def gated_models() -> list[tuple[str, str, dg.AssetKey]]:
 _GATED = gated_models()
 
 
-def _build_model_gates():
-    if not _GATED:
-        return []
-
+def _layer_gates(layer: str, gated: list[tuple[str, dg.AssetKey]]) -> dg.AssetChecksDefinition:
     @dg.multi_asset_check(
-        name="gx_model_gates",
-        specs=[spec for _, name, key in _GATED for spec in check_specs(key, name)],
+        name=f"gx_{layer}_gates",
+        specs=[spec for name, key in gated for spec in check_specs(key, name)],
         can_subset=True,
         pool="duckdb_warehouse",
     )
-    def gx_model_gates(
+    def layer_gates(
         context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource, folders: FoldersResource
     ):
-        """Validate every built model that has a suite; subsets validate only the selected checks."""
+        """Validate every built model of the layer that has a suite; subsets validate the selected checks."""
         tag_run_process(context)
         selected = {k.asset_key for k in context.selected_asset_check_keys}
         runner = GxRunner(folders.gx)
         started, failed, checked = time.monotonic(), [], 0
         with warehouse.connect() as con:
-            for layer, name, key in _GATED:
+            for name, key in gated:
                 if key not in selected:
                     continue
                 outcome, results = run_gate(runner, con, layer, name, model_relation(name), key)
@@ -62,12 +60,21 @@ def _build_model_gates():
         runner.build_docs()
         report(
             context,
-            f"model gates: {checked} suites, {checked - len(failed)} passed, {len(failed)} failed"
+            f"{layer} gates: {checked} suites, {checked - len(failed)} passed, {len(failed)} failed"
             + (f" ({', '.join(failed)})" if failed else "")
             + f", in {time.monotonic() - started:.1f}s",
         )
 
-    return [gx_model_gates]
+    return layer_gates
+
+
+def _build_model_gates() -> list[dg.AssetChecksDefinition]:
+    gates = []
+    for layer in LAYER_GROUPS:
+        gated = [(name, key) for model_layer, name, key in _GATED if model_layer == layer]
+        if gated:
+            gates.append(_layer_gates(layer, gated))
+    return gates
 
 
 model_gates = _build_model_gates()

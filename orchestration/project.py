@@ -4,23 +4,12 @@ DBT_TARGET_PATH (default `target`) lets tests parse into a temporary folder inst
 """
 
 import os
-import shutil
 import subprocess
-import sys
-from pathlib import Path
 
 from dagster_dbt import DagsterDbtProjectPreparer, DbtCliResource, DbtProject
 
-from orchestration.settings import REPO_ROOT
-
-
-def dbt_executable() -> str:
-    """The dbt beside the running interpreter (the venv is often not activated), else the project's venv's,
-    else the one on PATH."""
-    for candidate in (Path(sys.executable).with_name("dbt"), REPO_ROOT / ".venv" / "bin" / "dbt"):
-        if candidate.exists():
-            return str(candidate)
-    return shutil.which("dbt") or "dbt"
+from settings import REPO_ROOT
+from settings.dbt import dbt_command, dbt_executable
 
 
 class VenvDbtPreparer(DagsterDbtProjectPreparer):
@@ -66,17 +55,5 @@ VenvDbtPreparer().prepare_if_dev(dbt_project)
 # Elsewhere (python -m orchestration.run, tests, a fresh clone) parse when the project changed since.
 if manifest_is_stale():
     subprocess.run(
-        [
-            dbt_executable(),
-            "parse",
-            "--quiet",
-            "--project-dir",
-            str(REPO_ROOT),
-            "--profiles-dir",
-            str(REPO_ROOT),
-            "--target-path",
-            str(dbt_project.target_path),
-        ],
-        cwd=REPO_ROOT,
-        check=True,
+        dbt_command(["parse", "--quiet"], target_path=dbt_project.target_path), cwd=REPO_ROOT, check=True
     )

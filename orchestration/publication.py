@@ -39,7 +39,7 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration import settings
+import settings
 
 SERVING_FILE = "marts.duckdb"
 PARQUET_DIR = "parquet"

@@ -43,6 +43,7 @@ from orchestration.publication import (
     publish_marts,
     publish_personal_data,
 )
+from settings import REPO_ROOT
 
 SNAPSHOT_PREFIX = ".engine-snapshot-"
 SNAPSHOT_LOCK = ".snapshot.lock"
@@ -154,7 +155,7 @@ def _with_as_of(schemas: list[str], as_of: bool) -> list[str]:
 
 def _default_spark_dir() -> Path:
     value = Path(os.environ.get("SPARK_DIR", "data/spark"))
-    return value if value.is_absolute() else Path(__file__).resolve().parents[1] / value
+    return value if value.is_absolute() else REPO_ROOT / value
 
 
 @contextmanager

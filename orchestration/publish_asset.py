@@ -1,7 +1,7 @@
 """`published_marts`: the marts copied to SERVING_DIR once every blocking check upstream passed.
 
-It depends on every mart, so Dagster runs it only after the dbt build step and the blocking GX mart gates
-succeeded; a failure anywhere upstream skips it and the last good publication stays in place.
+It depends on every mart, so Dagster runs it only after the marts' dbt build step and the blocking GX mart
+gates succeeded; a failure anywhere upstream skips it and the last good publication stays in place.
 """
 
 import dagster as dg

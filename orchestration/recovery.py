@@ -31,7 +31,7 @@ from pathlib import Path
 import dagster as dg
 import psutil
 
-from orchestration import settings
+import settings
 from orchestration.alerts import Alert, FileNotifier, Notifier
 from orchestration.publication import remove_half_written
 

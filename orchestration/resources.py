@@ -1,7 +1,7 @@
 """Resources: where the warehouse, exports, serving folder and GX context live.
 
 Each is configured by `dg.EnvVar` when its environment variable is set, else by the default of
-orchestration.settings; relative paths resolve against the repo root, as dbt's profile does (dbt runs there).
+the settings package; relative paths resolve against the repo root, as dbt's profile does (dbt runs there).
 """
 
 from __future__ import annotations
@@ -15,8 +15,9 @@ import dagster as dg
 import duckdb
 from dagster_dbt import DbtCliResource
 
-from orchestration import settings
-from orchestration.project import dbt_executable, dbt_project
+import settings
+from orchestration.project import dbt_project
+from settings.dbt import dbt_executable
 
 
 def _resolve(value: str) -> Path:

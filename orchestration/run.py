@@ -1,9 +1,9 @@
-"""Run the whole warehouse job once, without the UI: `python -m orchestration.run [--customers N --days D]`.
+"""Run the whole warehouse job once, without the UI: `python -m orchestration.run [--last-day D]`.
 
 Loads every export day of EXPORTS_DIR not loaded yet in ONE run, builds dbt, runs the GX gates and publishes,
-printing one progress line per stage. A sample company is generated first when EXPORTS_DIR holds no day
-folders, but only into the default folder (data/exports) or with --generate. The run is recorded in the
-Dagster instance in DAGSTER_HOME (default .dagster_home), so `dagster dev` shows it afterwards.
+printing one progress line per stage. EXPORTS_DIR must hold export day folders: `python -m demo` (`make demo`)
+generates a sample company first. The run is recorded in the Dagster instance in DAGSTER_HOME (default
+.dagster_home), so `dagster dev` shows it afterwards.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from orchestration import settings
+import settings
 from orchestration.progress import print_to_terminal, report, timed
 
 DAGSTER_YAML = Path(__file__).with_name("dagster.yaml")
@@ -34,9 +34,8 @@ class UsageError(Exception):
     """A mistake in how the run was asked for: printed as one line, exit code 2."""
 
 
-def ensure_exports(customers: int, days: int, seed: int, start_date: date, generate: bool) -> list[date]:
-    """Export days in EXPORTS_DIR. A sample company is generated only into the default folder (data/exports)
-    or with --generate: a mistyped EXPORTS_DIR must not fill a real folder with synthetic customers."""
+def export_days() -> list[date]:
+    """The export days in EXPORTS_DIR; UsageError naming the folder (and misnamed day folders) when none."""
     from raw.load import available_export_dates, misnamed_day_folders
 
     exports = settings.exports_dir()
@@ -49,27 +48,10 @@ def ensure_exports(customers: int, days: int, seed: int, start_date: date, gener
             f"no export day folders (YYYY-MM-DD) under EXPORTS_DIR={exports}; "
             + "; ".join(f"{r.source_file} {r.reason}" for r in misnamed)
         )
-    if not (generate or exports == settings.default_exports_dir()):
-        raise UsageError(
-            f"no export day folders (YYYY-MM-DD) under EXPORTS_DIR={exports}: check the path, or pass "
-            "--generate to write a synthetic sample company there"
-        )
-    from raw.generate import generate_company
-
-    report(None, f"generate: {customers:,} customers x {days} days into {exports} ...")
-    with timed() as elapsed:
-        generate_company(
-            out_dir=exports,
-            answer_key_dir=exports.parent / "answer_key",
-            customers=customers,
-            days=days,
-            seed=seed,
-            start_date=start_date,
-            progress=False,
-        )
-    found = available_export_dates(exports)
-    report(None, f"generate: {len(found)} export days written in {elapsed():.1f}s")
-    return found
+    raise UsageError(
+        f"no export day folders (YYYY-MM-DD) under EXPORTS_DIR={exports}: check the path, or generate a "
+        "sample company there with `python -m demo --generate` (`make demo` fills the default data/exports)"
+    )
 
 
 def check_writable() -> None:
@@ -173,35 +155,27 @@ def _how_to_look(run_ids: list[str], success: bool) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> int:
-    """CLI entry point; exit code 0 when the run succeeded and published, 1 when it failed, 2 on a usage
-    mistake (nothing was run)."""
-    parser = argparse.ArgumentParser(prog="python -m orchestration.run", description=__doc__.splitlines()[0])
-    parser.add_argument("--customers", type=int, default=2000, help="sample company size when generating")
-    parser.add_argument("--days", type=int, default=180, help="export days to generate")
-    parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument(
-        "--start-date", type=date.fromisoformat, default=date(2024, 1, 1), help="first generated export day"
-    )
-    parser.add_argument(
-        "--generate",
-        action="store_true",
-        help="generate a sample company when EXPORTS_DIR holds no export days (always done for the default "
-        "data/exports)",
-    )
+def job_arguments() -> argparse.ArgumentParser:
+    """The options of a main-job run, as a parent parser: `python -m demo` offers the same ones."""
+    parser = argparse.ArgumentParser(add_help=False)
     parser.add_argument("--first-day", type=date.fromisoformat, default=None, help="load no day before this")
     parser.add_argument(
         "--last-day", type=date.fromisoformat, default=None, help="load no day after this (an as-of date)"
     )
-    args = parser.parse_args(argv)
-    print_to_terminal()
-    try:
-        check_writable()
-        ensure_dagster_home()
-        days = ensure_exports(args.customers, args.days, args.seed, args.start_date, args.generate)
-    except UsageError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    return parser
+
+
+def prepare() -> list[date]:
+    """Check what the run needs before any work (raises UsageError): the folders it writes are writable, the
+    Dagster instance exists, EXPORTS_DIR holds export days (returned)."""
+    check_writable()
+    ensure_dagster_home()
+    return export_days()
+
+
+def run_job(args: argparse.Namespace, days: list[date]) -> int:
+    """Run the main job on `days` (narrowed by the job_arguments in `args`), print its progress and how to
+    look at the result; exit code 0 when it succeeded and published, else 1."""
     first = args.first_day or days[0]
     last = args.last_day or days[-1]
     report(None, f"run: load, build, check and publish export days {first}..{last} ({len(days)} day folders)")
@@ -220,6 +194,22 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {alert.message}", file=sys.stderr)
     print(_how_to_look([r.run_id for r in results], success))
     return 0 if success else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    """CLI entry point; exit code 0 when the run succeeded and published, 1 when it failed, 2 on a usage
+    mistake (nothing was run)."""
+    parser = argparse.ArgumentParser(
+        prog="python -m orchestration.run", description=__doc__.splitlines()[0], parents=[job_arguments()]
+    )
+    args = parser.parse_args(argv)
+    print_to_terminal()
+    try:
+        days = prepare()
+    except UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return run_job(args, days)
 
 
 if __name__ == "__main__":

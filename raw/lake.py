@@ -30,6 +30,8 @@ from pathlib import Path
 
 import duckdb
 
+import settings
+
 RAW_SCHEMA = "raw"
 # The partition column of the landed tables; the loader's own bookkeeping tables name it without underscore.
 PARTITION_COLUMNS = ("_export_date", "export_date")
@@ -276,7 +278,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("destination", choices=["parquet", "postgres"])
     parser.add_argument(
         "--warehouse",
-        default=os.environ.get("WAREHOUSE_PATH", "data/warehouse.duckdb"),
+        default=str(settings.warehouse_path()),
         help="the DuckDB file the loader wrote (default: WAREHOUSE_PATH or data/warehouse.duckdb)",
     )
     parser.add_argument(

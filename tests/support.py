@@ -7,14 +7,13 @@ A plain module (not conftest.py) so test files can import it: several conftest.p
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
-import sys
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+from settings import REPO_ROOT
+from settings.dbt import dbt_command
 
 # Small enough for CI, large enough that every kind of event and untidiness occurs.
 SMALL_COMPANY = {"customers": 1500, "days": 240, "seed": 7, "start_date": date(2024, 1, 1)}
@@ -30,12 +29,6 @@ class Company:
     start_date: date
 
 
-def dbt_executable() -> str:
-    """The dbt next to the running interpreter (the project's venv), else the one on PATH."""
-    candidate = Path(sys.executable).with_name("dbt")
-    return str(candidate) if candidate.exists() else (shutil.which("dbt") or "dbt")
-
-
 def run_dbt(args: list[str], warehouse_path: Path, work_dir: Path, extra_env: dict | None = None):
     """Run dbt from the repo root against `warehouse_path`, with its own target/log folders.
 
@@ -44,18 +37,7 @@ def run_dbt(args: list[str], warehouse_path: Path, work_dir: Path, extra_env: di
     """
     work_dir.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "WAREHOUSE_PATH": str(warehouse_path), **(extra_env or {})}
-    cmd = [
-        dbt_executable(),
-        *args,
-        "--project-dir",
-        str(REPO_ROOT),
-        "--profiles-dir",
-        str(REPO_ROOT),
-        "--target-path",
-        str(work_dir / "target"),
-        "--log-path",
-        str(work_dir / "logs"),
-    ]
+    cmd = dbt_command(args, target_path=work_dir / "target", log_path=work_dir / "logs")
     result = subprocess.run(cmd, cwd=REPO_ROOT, env=env, capture_output=True, text=True)
     if result.returncode != 0:
         raise subprocess.CalledProcessError(result.returncode, cmd, result.stdout, result.stderr)

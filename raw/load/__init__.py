@@ -32,13 +32,13 @@ columns). A 0-byte file has no header and counts as 0 rows delivered, status 'lo
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
 
 import duckdb
 
+import settings
 from raw.load.batches import load_days
 from raw.load.cli import main
 from raw.load.folders import as_date, available_export_dates, check_exports, misnamed_day_folders
@@ -84,12 +84,9 @@ def _connect(warehouse: str | Path | duckdb.DuckDBPyConnection) -> tuple[duckdb.
         return warehouse, False
     path = Path(warehouse)
     path.parent.mkdir(parents=True, exist_ok=True)
-    # The job's memory bound (DUCKDB_MEMORY_LIMIT, default 3GB as in profiles.yml and the other steps):
-    # unbounded, DuckDB may take 80% of the machine on a large history. Read here rather than from the
-    # orchestration settings, which sit above the raw layer.
-    return duckdb.connect(
-        str(path), config={"memory_limit": os.environ.get("DUCKDB_MEMORY_LIMIT", "3GB")}
-    ), True
+    # The job's memory bound (DUCKDB_MEMORY_LIMIT, as in profiles.yml and the other steps): unbounded,
+    # DuckDB may take 80% of the machine on a large history.
+    return duckdb.connect(str(path), config=settings.duckdb_config()), True
 
 
 def load_exports(

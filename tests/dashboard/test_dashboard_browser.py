@@ -24,7 +24,7 @@ from chromium_dom import Node, dump_dom, parse
 
 from dashboard.charts import percent
 from orchestration.publication import publish_marts
-from orchestration.settings import REPO_ROOT
+from settings import REPO_ROOT
 
 pytestmark = pytest.mark.slow
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 from dagster_dbt import DbtCliResource
 
 from orchestration.dbt_assets import target_path
-from orchestration.project import dbt_executable, dbt_project
-from orchestration.settings import build_flags, scope_vars
+from orchestration.project import dbt_project
+from settings import build_flags, scope_vars
+from settings.dbt import dbt_executable
 
 
 def test_daily_builds_keep_one_target_folder_and_other_builds_get_a_new_one():

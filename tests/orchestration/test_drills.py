@@ -22,8 +22,8 @@ from test_recovery import RUN_TIMEOUT_S, job_env, kill_when, open_instance, star
 from orchestration import export_days
 from orchestration.publication import current_version
 from orchestration.run import run_warehouse
-from orchestration.settings import REPO_ROOT
 from raw.load import available_export_dates
+from settings import REPO_ROOT
 
 pytestmark = pytest.mark.slow
 
@@ -193,7 +193,7 @@ def test_a_run_killed_at_each_stage_is_recovered_with_no_row_lost(tmp_path):
     """Kill the job during load, build, gates and publish in turn; each next run recovers the dead one."""
     exports = tiny_company(tmp_path)
     env = job_env(tmp_path, exports)
-    stages = ["raw_exports", "warehouse_dbt_assets", "gx_model_gates", "published_marts"]
+    stages = ["raw_exports", "dbt_staging", "gx_intermediate_gates", "published_marts"]
     killed = []
     for step in stages:
         proc = start_run(env)

@@ -178,6 +178,72 @@ def test_a_day_delivering_every_invoice_twice_is_stopped_and_the_publication_sur
     assert {s["version"] for s in seen} == {before_version}
 
 
+def _remove_rejected_days(published_company):
+    """The day an earlier test planted is still rejected, and a build refuses to start while it is: remove it
+    (the documented way out) so that a build reaches its gates."""
+    warehouse = str(published_company["WAREHOUSE_PATH"])
+    with duckdb.connect(warehouse, read_only=True) as con:
+        rejected = list(export_days.blocking_days(con))
+    for day in rejected:
+        assert export_days.main(["remove", day.isoformat(), "--warehouse", warehouse]) == 0
+
+
+def _planted_suite(real_build_suite, model: str, sql: str, column: str):
+    """build_suite, with `model`'s suite replaced by one rule every real table breaks: `column` of `sql`
+    must be 0."""
+
+    def build_suite(layer, name, ctx):
+        if name != model:
+            return real_build_suite(layer, name, ctx)
+        return Suite(
+            name,
+            layer,
+            [
+                Batch(
+                    "planted",
+                    sql,
+                    [gxe.ExpectColumnValuesToBeBetween(column=column, max_value=0, severity=ERROR)],
+                )
+            ],
+        )
+
+    return build_suite
+
+
+def test_a_failing_blocking_staging_gate_stops_the_next_layers_and_publish(published_company, monkeypatch):
+    serving = published_company["SERVING_DIR"]
+    before_version = current_version(serving)
+    for var in ("WAREHOUSE_PATH", "EXPORTS_DIR", "SERVING_DIR", "ALERTS_PATH", "GX_DIR"):
+        monkeypatch.setenv(var, str(published_company[var]))
+    real_build_suite = __import__("orchestration.gx_gate", fromlist=["build_suite"]).build_suite
+    planted = _planted_suite(
+        real_build_suite, "stg_crm__subscriptions", "select count(*) as rows from {relation}", "rows"
+    )
+    monkeypatch.setattr("orchestration.gx_gate.build_suite", planted)
+    from orchestration.definitions import defs
+
+    _remove_rejected_days(published_company)
+    build = defs.resolve_job_def("build_job").execute_in_process(
+        instance=published_company["instance"], raise_on_error=False
+    )
+
+    assert not build.success
+    subscriptions = model_asset_keys("staging")["stg_crm__subscriptions"]
+    assert _check_results(build)[(subscriptions, BLOCKING_CHECK)].passed is False
+    built = {e.asset_key for e in build.get_asset_materialization_events()}
+    # The staging layer was built, and nothing that reads it was: no intermediate model, no mart, no
+    # publication, and no gate of the later layers ran.
+    assert set(model_asset_keys("staging").values()) <= built
+    assert not built & set(model_asset_keys("intermediate").values())
+    assert not built & {*model_asset_keys("marts").values(), dg.AssetKey("published_marts")}
+    started = {e.step_key for e in build.all_events if e.event_type == dg.DagsterEventType.STEP_START}
+    assert {"dbt_staging", "gx_staging_gates"} <= started
+    assert not started & {"dbt_intermediate", "gx_intermediate_gates", "dbt_marts", "published_marts"}, (
+        started
+    )
+    assert current_version(serving) == before_version
+
+
 def test_a_failing_blocking_mart_gate_skips_publish(published_company, monkeypatch):
     serving = published_company["SERVING_DIR"]
     before_version = current_version(serving)
@@ -185,33 +251,14 @@ def test_a_failing_blocking_mart_gate_skips_publish(published_company, monkeypat
         monkeypatch.setenv(var, str(published_company[var]))
 
     real_build_suite = __import__("orchestration.gx_gate", fromlist=["build_suite"]).build_suite
-
-    def build_suite(layer, name, ctx):
-        if name != "fct_defections":
-            return real_build_suite(layer, name, ctx)
-        # A rule every real defection breaks: no defection may exist at all.
-        return Suite(
-            name,
-            layer,
-            [
-                Batch(
-                    "planted",
-                    "select count(*) as defections from {relation}",
-                    [gxe.ExpectColumnValuesToBeBetween(column="defections", max_value=0, severity=ERROR)],
-                )
-            ],
-        )
-
+    # A rule every real defection breaks: no defection may exist at all.
+    build_suite = _planted_suite(
+        real_build_suite, "fct_defections", "select count(*) as defections from {relation}", "defections"
+    )
     monkeypatch.setattr("orchestration.gx_gate.build_suite", build_suite)
     from orchestration.definitions import defs
 
-    # The day an earlier test planted is still rejected, and a build refuses to start while it is:
-    # remove it (the documented way out) so that this build reaches the mart gates.
-    warehouse = str(published_company["WAREHOUSE_PATH"])
-    with duckdb.connect(warehouse, read_only=True) as con:
-        rejected = list(export_days.blocking_days(con))
-    for day in rejected:
-        assert export_days.main(["remove", day.isoformat(), "--warehouse", warehouse]) == 0
+    _remove_rejected_days(published_company)
 
     proc, out, stop = _start_reader(published_company["root"])
     build = defs.resolve_job_def("build_job").execute_in_process(

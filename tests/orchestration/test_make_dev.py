@@ -15,7 +15,7 @@ import urllib.request
 
 import pytest
 
-from orchestration.settings import REPO_ROOT
+from settings import REPO_ROOT
 
 pytestmark = [pytest.mark.ui, pytest.mark.slow]
 

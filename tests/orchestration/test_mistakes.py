@@ -1,8 +1,9 @@
 """Mistakes get a clear one-line message and a non-zero exit, and nothing is done in their name.
 
 Cases:
-- EXPORTS_DIR mistyped (no day folders): exit 2, no synthetic company generated into it;
-- `--generate` asked for: a sample company is generated there (the flag is what allows it);
+- EXPORTS_DIR mistyped (no day folders): exit 2 from the job and from the demo, no synthetic company
+  generated into it;
+- the demo's `--generate` asked for: a sample company is generated there (the flag is what allows it);
 - WAREHOUSE_PATH (or SERVING_DIR) not writable: exit 2 before any work, never "published marts";
 - `dbt build` before any load: one line saying to load first, no traceback;
 - a venv built by another Python, or for another pyproject.toml, is rebuilt by `make setup`.
@@ -19,10 +20,10 @@ from pathlib import Path
 import pytest
 from support import run_dbt
 
-from orchestration.settings import REPO_ROOT
+from settings import REPO_ROOT
 
 
-def _run(tmp_path: Path, *args: str, **env_overrides: str) -> subprocess.CompletedProcess:
+def _run(tmp_path: Path, *args: str, module: str = "orchestration.run", **env_overrides: str):
     env = {
         **os.environ,
         "WAREHOUSE_PATH": str(tmp_path / "warehouse.duckdb"),
@@ -34,7 +35,7 @@ def _run(tmp_path: Path, *args: str, **env_overrides: str) -> subprocess.Complet
         **env_overrides,
     }
     return subprocess.run(
-        [sys.executable, "-m", "orchestration.run", *args],
+        [sys.executable, "-m", module, *args],
         cwd=REPO_ROOT,
         env=env,
         capture_output=True,
@@ -43,10 +44,11 @@ def _run(tmp_path: Path, *args: str, **env_overrides: str) -> subprocess.Complet
     )
 
 
-def test_a_mistyped_exports_dir_is_refused_and_gets_nothing_generated(tmp_path):
+@pytest.mark.parametrize("module", ["orchestration.run", "demo"])
+def test_a_mistyped_exports_dir_is_refused_and_gets_nothing_generated(tmp_path, module):
     typo = tmp_path / "exprots"
     typo.mkdir()
-    result = _run(tmp_path, EXPORTS_DIR=str(typo))
+    result = _run(tmp_path, module=module, EXPORTS_DIR=str(typo))
     assert result.returncode == 2, result.stdout + result.stderr
     assert "no export day folders" in result.stderr and "--generate" in result.stderr
     assert "Traceback" not in result.stderr
@@ -95,11 +97,14 @@ def test_dbt_build_before_any_load_says_to_load_first(tmp_path):
 def test_generate_flag_allows_a_sample_company_in_a_named_folder(tmp_path):
     named = tmp_path / "sample"
     result = _run(
-        tmp_path, "--generate", "--customers", "300", "--days", "40", "--seed", "11", EXPORTS_DIR=str(named)
+        tmp_path,
+        *("--generate", "--customers", "300", "--days", "40", "--seed", "11"),
+        module="demo",
+        EXPORTS_DIR=str(named),
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert len(list(named.iterdir())) == 40
-    for stage in ("generate:", "load:", "raw gate:", "build staging", "build:", "model gates:", "publish:"):
+    for stage in ("generate:", "load:", "raw gate:", "build staging:", "staging gates:", "publish:"):
         assert stage in result.stdout, (stage, result.stdout)
     # The hint to read the publication needs nothing setup does not install.
     assert "duckdb -readonly" not in result.stdout and "read_only=True" in result.stdout

@@ -21,7 +21,7 @@ import pytest
 from dagster._core.instance.ref import InstanceRef
 
 from orchestration.recovery import PID_TAG, process_is_gone, process_tags, recover_dead_runs
-from orchestration.settings import REPO_ROOT
+from settings import REPO_ROOT
 
 pytestmark = pytest.mark.slow
 

@@ -6,7 +6,7 @@ import json
 import dagster as dg
 
 from orchestration.alerts import Alert, FileNotifier, build_run_failure_sensor
-from orchestration.dbt_assets import previous_run_succeeded
+from orchestration.dbt_assets import dbt_layer_assets, previous_run_succeeded
 from orchestration.jobs import build_after_raw_load, new_export_day_sensor, weekly_schedule
 
 
@@ -100,8 +100,14 @@ def test_in_process_runs_alert_to_the_alerts_file_like_the_sensor(tmp_path):
     assert recorded["run_id"] == result.run_id and recorded["failed_steps"] == ["explode"]
 
 
+LAYER_OPS = [assets.op.name for assets in dbt_layer_assets]
+
+
 def _data_tests_scope(run_config: dict) -> str:
-    return run_config["ops"]["warehouse_dbt_assets"]["config"]["data_tests_scope"]
+    """The scope of a build's run config, the same for every layer's step."""
+    scopes = {op: run_config["ops"][op]["config"]["data_tests_scope"] for op in LAYER_OPS}
+    [scope] = set(scopes.values())
+    return scope
 
 
 def test_the_build_after_a_raw_load_scopes_data_tests_and_the_weekly_build_tests_whole_tables():

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestration.settings import REPO_ROOT
+from settings import REPO_ROOT
 
 pytestmark = [pytest.mark.ui, pytest.mark.slow]
 

@@ -3,7 +3,7 @@ rows that run wrote, and every build without the var still tests whole tables.
 
 The small company is built once, then one more export day is loaded and built incrementally, as the
 scheduled daily build does. The data tests run the way a scheduled build with that scope runs them
-(orchestration.settings.build_flags), and their outcomes are read from dbt's run_results.json: a dbt error
+(settings.build_flags), and their outcomes are read from dbt's run_results.json: a dbt error
 is neither 'pass' nor 'fail', so it fails the assertion.
 """
 
@@ -21,7 +21,7 @@ import duckdb
 import pytest
 from support import run_dbt
 
-from orchestration.settings import build_flags
+from settings import build_flags
 
 pytestmark = pytest.mark.slow
 

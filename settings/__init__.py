@@ -1,6 +1,9 @@
 """Deployment settings from environment variables, each with a working default relative to the repo root.
 
-Read at call time (not import time) so tests and `python -m orchestration.run` can point them elsewhere.
+The base of the packages: raw, expectations, orchestration, dashboard, demo and benchmarks all read their
+settings here, and this package imports none of them. Read at call time (not import time) so tests and
+`python -m orchestration.run` can point them elsewhere. dbt's profile (profiles.yml) reads the same variables
+with the same defaults, DEFAULTS below (tests/test_layers.py keeps the two equal).
 """
 
 from __future__ import annotations
@@ -10,6 +13,17 @@ import os
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+
+# Each variable's default, the one place it is written on the Python side (profiles.yml repeats those dbt
+# reads: a YAML file cannot import them).
+DEFAULTS = {
+    "WAREHOUSE_PATH": "data/warehouse.duckdb",
+    "DUCKDB_MEMORY_LIMIT": "3GB",
+    "EXPORTS_DIR": "data/exports",
+    "SERVING_DIR": "data/serving",
+    "ALERTS_PATH": "data/alerts.log",
+    "GX_DIR": "data/gx",
+}
 
 # What a scheduled build adds to `dbt build` (the benchmark measures the same command). Unit tests stay in
 # development and CI (`make test`): their inputs are fixed rows, so rerunning them on every scheduled build
@@ -44,8 +58,8 @@ def scope_vars(data_tests_scope: str) -> tuple[str, ...]:
     return ("--vars", json.dumps({"data_tests_scope": data_tests_scope}))
 
 
-def _path(var: str, default: str) -> Path:
-    value = Path(os.environ.get(var, default))
+def _path(var: str) -> Path:
+    value = Path(os.environ.get(var, DEFAULTS[var]))
     return value if value.is_absolute() else REPO_ROOT / value
 
 
@@ -53,34 +67,34 @@ def duckdb_config() -> dict[str, str]:
     """DuckDB settings for the job's own connections, matching dbt's profile (profiles.yml): a memory bound
     (DUCKDB_MEMORY_LIMIT, default 3GB) so that big sorts and joins spill to disk instead of growing the
     process past a laptop's budget."""
-    return {"memory_limit": os.environ.get("DUCKDB_MEMORY_LIMIT", "3GB")}
+    return {"memory_limit": os.environ.get("DUCKDB_MEMORY_LIMIT", DEFAULTS["DUCKDB_MEMORY_LIMIT"])}
 
 
 def warehouse_path() -> Path:
     """The writer's DuckDB file (WAREHOUSE_PATH, default data/warehouse.duckdb); dbt reads it too."""
-    return _path("WAREHOUSE_PATH", "data/warehouse.duckdb")
+    return _path("WAREHOUSE_PATH")
 
 
 def exports_dir() -> Path:
     """Folder of YYYY-MM-DD export day folders (EXPORTS_DIR, default data/exports)."""
-    return _path("EXPORTS_DIR", "data/exports")
+    return _path("EXPORTS_DIR")
 
 
 def serving_dir() -> Path:
     """Where readers find the published marts (SERVING_DIR, default data/serving)."""
-    return _path("SERVING_DIR", "data/serving")
+    return _path("SERVING_DIR")
 
 
 def alerts_path() -> Path:
     """File the run-failure sensor appends alerts to (ALERTS_PATH, default data/alerts.log)."""
-    return _path("ALERTS_PATH", "data/alerts.log")
+    return _path("ALERTS_PATH")
 
 
 def gx_dir() -> Path:
     """GX file context holding validation results and data docs (GX_DIR, default data/gx; ignored by git)."""
-    return _path("GX_DIR", "data/gx")
+    return _path("GX_DIR")
 
 
 def default_exports_dir() -> Path:
     """The exports folder when EXPORTS_DIR is unset: the one `make demo` may fill with a sample company."""
-    return REPO_ROOT / "data" / "exports"
+    return REPO_ROOT / DEFAULTS["EXPORTS_DIR"]

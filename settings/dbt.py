@@ -1,0 +1,39 @@
+"""How every part of the project runs dbt: which executable, and the arguments that point it at this project.
+
+The orchestration (dagster-dbt's DbtCliResource and the manifest parse), the benchmarks and the tests all
+build their dbt commands here, so they run the same dbt on the same project and profile.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from settings import REPO_ROOT
+
+
+def dbt_executable() -> str:
+    """The dbt beside the running interpreter (the venv is often not activated), else the project's venv's,
+    else the one on PATH."""
+    for candidate in (Path(sys.executable).with_name("dbt"), REPO_ROOT / ".venv" / "bin" / "dbt"):
+        if candidate.exists():
+            return str(candidate)
+    return shutil.which("dbt") or "dbt"
+
+
+def dbt_command(
+    args: Sequence[str], target_path: str | Path | None = None, log_path: str | Path | None = None
+) -> list[str]:
+    """`dbt <args>` on this project and its profile (both at the repo root), to be run with cwd=REPO_ROOT.
+
+    `target_path` and `log_path` give the run folders of its own, so that several runs (test sessions, a
+    benchmark, a developer's `dbt build`) do not overwrite each other's manifest and logs.
+    """
+    cmd = [dbt_executable(), *args, "--project-dir", str(REPO_ROOT), "--profiles-dir", str(REPO_ROOT)]
+    if target_path is not None:
+        cmd += ["--target-path", str(target_path)]
+    if log_path is not None:
+        cmd += ["--log-path", str(log_path)]
+    return cmd
