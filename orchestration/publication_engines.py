@@ -18,8 +18,10 @@ link swapped atomically once the copy passed its audit. Only the first step diff
 2. publish_marts() on that snapshot: the same write, audit, atomic switch and clean-up as on DuckDB.
 3. The scratch file is removed, whether the publish succeeded or not.
 
-A failure in any step leaves the current publication in place. Snapshots run one at a time per serving
-folder (`.snapshot.lock`); one a killed process left behind is removed by the next.
+The same snapshot, into the DuckDB warehouse file itself, is the Dagster job's mirror on these targets
+(mirror_engine_tables, orchestration/engine_target.py). A failure in any step leaves the current
+publication in place. Snapshots run one at a time per serving folder (`.snapshot.lock`); one a killed
+process left behind is removed by the next.
 """
 
 from __future__ import annotations
@@ -134,10 +136,10 @@ def mirror_engine_tables(
     """Copy every table of `schemas` that `engine` built into the same schemas of the DuckDB warehouse
     file, replacing the tables there; returns rows per schema.table.
 
-    The Dagster job on a PostgreSQL or Spark target runs it after the dbt build: the GX model gates then
-    validate, and the publish step publishes, exactly the tables the engine built, with the code that runs
-    on DuckDB. The warehouse file then holds the raw tables and this mirror; the schema `restricted` is
-    added when personal data is published.
+    The Dagster job on a PostgreSQL or Spark target runs it after each layer's dbt step, for that layer's
+    schema: the layer's GX gates then validate, and the publish step publishes, exactly the tables the
+    engine built, with the code that runs on DuckDB. The warehouse file then holds the raw tables and this
+    mirror; the schema `restricted` is added to the marts when personal data is published.
     """
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {ENGINES}, not {engine!r}")

@@ -212,10 +212,13 @@ def test_the_main_job_on_postgres_gates_and_publishes_the_marts(reference, postg
     built (mirrored into the job's DuckDB file) and passed, and the publication holds DuckDB's marts."""
     output = postgres_build.output
     assert "land: " in output and "for the postgres target" in output, output
-    gates = re.search(r"model gates: (\d+) suites, (\d+) passed, (\d+) failed", output)
-    assert gates, output
-    suites, passed, failed = map(int, gates.groups())
-    assert suites > 0 and passed == suites and failed == 0, gates.group(0)
+    # One line per layer's GX gates: "<layer> gates: N suites, N passed, 0 failed".
+    gates = {
+        layer: tuple(map(int, counts))
+        for layer, *counts in re.findall(r"(\w+) gates: (\d+) suites, (\d+) passed, (\d+) failed", output)
+    }
+    assert set(gates) == {"staging", "intermediate", "marts"}, output
+    assert all(n > 0 and passed == n and failed == 0 for n, passed, failed in gates.values()), gates
     with duckdb.connect(str(postgres_build.job / "warehouse.duckdb"), read_only=True) as con:
         # The mirror holds PostgreSQL's tables: its fingerprints are PostgreSQL's, not DuckDB's.
         mirrored = con.execute(
