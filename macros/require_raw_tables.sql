@@ -12,11 +12,18 @@
         {% do missing.append(source.schema ~ '.' ~ source.identifier) %}
       {% endif %}
     {% endfor %}
-    {% if missing %}
+    {% if missing and target.type == 'duckdb' %}
       {{ exceptions.raise_compiler_error(
           "No raw tables in the warehouse " ~ target.path ~ " (missing " ~ missing | join(', ') ~ "): "
           ~ "load the exports first, e.g. `python -m raw.load --exports data/exports --warehouse "
           ~ target.path ~ "` or `make demo`, then run dbt again."
+      ) }}
+    {% elif missing %}
+      {{ exceptions.raise_compiler_error(
+          "No raw tables on the " ~ target.name ~ " target (missing " ~ missing | join(', ') ~ "): "
+          ~ "load the exports into the DuckDB file (`python -m raw.load`), land them for this engine "
+          ~ "(`python -m raw.lake " ~ ('parquet' if target.type == 'spark' else 'postgres') ~ "`), "
+          ~ "then run dbt again."
       ) }}
     {% endif %}
   {% endif %}

@@ -29,6 +29,7 @@ from typing import Any, Literal
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
+from orchestration.engine_target import dbt_target, land_raw, mirror_built_tables
 from orchestration.export_days import blocking_days, blocking_message
 from orchestration.progress import report
 from orchestration.project import dbt_project
@@ -49,6 +50,7 @@ LAYER_SELECTIONS = {
 # every model it reads is built. dbt's default (eager) would run a test between a staging and an
 # intermediate model in the staging step, against the intermediate table of the previous build.
 INDIRECT_SELECTION = "buildable"
+FIRST_LAYER = next(iter(LAYER_SELECTIONS))
 
 
 class LayerTranslator(DagsterDbtTranslator):
@@ -152,9 +154,16 @@ def _layer_build(layer: str) -> dg.AssetsDefinition:
         if scope == "latest_run" and not previous_run_succeeded(context):
             context.log.warning("the previous build did not succeed: testing whole tables, not the last run")
             scope = "all"
+        target = dbt_target()
+        if target != "dev" and layer == FIRST_LAYER:  # the raw tables where this engine reads them
+            landed = land_raw(warehouse.file, target)
+            report(context, f"land: {len(landed)} raw tables for the {target} target")
         with _default_env("DBT_INDIRECT_SELECTION", INDIRECT_SELECTION):
             build = dbt.cli(["build", *build_flags(scope)], context=context, target_path=target_path(scope))
         yield from _with_progress(context, layer, build.stream())
+        if target != "dev":  # the layer's tables into the DuckDB file, for its GX gates and the publication
+            mirrored = mirror_built_tables(warehouse.file, target, (layer,), dbt_project.manifest_path)
+            report(context, f"mirror {layer}: {len(mirrored)} {target} tables into {warehouse.file.name}")
 
     return build_layer
 

@@ -221,6 +221,58 @@ def land_postgres(warehouse: str | Path, dbname: str | None = None) -> list[Land
     return landed
 
 
+def drop_postgres_database(dbname: str) -> None:
+    """Drop PostgreSQL database `dbname` if it exists, closing its sessions (benchmarks and tests use one
+    database per build)."""
+    import psycopg2
+
+    con = psycopg2.connect(**postgres_dsn("postgres"))
+    try:
+        con.autocommit = True
+        with con.cursor() as cursor:
+            cursor.execute(f"drop database if exists {_quote(dbname)} with (force)")
+    finally:
+        con.close()
+
+
+TARGETS = ("dev", "postgres", "spark")
+# The `python -m raw.lake` destination that lands the raw tables for a dbt target.
+DESTINATION_OF_TARGET = {"postgres": "postgres", "spark": "parquet"}
+
+
+def target_env(
+    target: str,
+    *,
+    warehouse: str | Path,
+    dbname: str | None = None,
+    lake_dir: str | Path | None = None,
+    spark_dir: str | Path | None = None,
+) -> dict[str, str]:
+    """The environment variables that point dbt's `target` (profiles.yml) at one build's places: the DuckDB
+    file (dev, and the raw tables every target is landed from), the PostgreSQL database, the lake and Spark's
+    folder. Unset places keep profiles.yml's defaults."""
+    if target not in TARGETS:
+        raise LakeError(f"target must be one of {TARGETS}, not {target!r}")
+    env = {"DBT_TARGET": target, "WAREHOUSE_PATH": str(warehouse)}
+    if target == "postgres" and dbname:
+        env["POSTGRES_DB"] = dbname
+    if target == "spark":
+        env.update({"LAKE_DIR": str(lake_dir or "data/lake"), "SPARK_DIR": str(spark_dir or "data/spark")})
+    return env
+
+
+def land_for_target(target: str, env: dict[str, str]) -> list[LandedTable]:
+    """Land the raw tables of env's WAREHOUSE_PATH where `target` reads them (target_env's places): nothing
+    for DuckDB, a copy for PostgreSQL, the Parquet lake for Spark."""
+    if target not in TARGETS:
+        raise LakeError(f"target must be one of {TARGETS}, not {target!r}")
+    if DESTINATION_OF_TARGET.get(target) == "postgres":
+        return land_postgres(env["WAREHOUSE_PATH"], env.get("POSTGRES_DB"))
+    if DESTINATION_OF_TARGET.get(target) == "parquet":
+        return land_parquet(env["WAREHOUSE_PATH"], env["LAKE_DIR"])
+    return []
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m raw.lake", description=__doc__.split("\n\n")[0])
     parser.add_argument("destination", choices=["parquet", "postgres"])

@@ -1,8 +1,10 @@
 """Helpers for the engine tests: reach PostgreSQL and Spark, build there, and bring tables back to DuckDB.
 
-A plain module (not conftest.py), imported by the test files of this folder. Every comparison runs in
-DuckDB: PostgreSQL tables are copied over as CSV (COPY ... TO STDOUT) and read with the DuckDB table's own
-column types; Spark tables are read from the Parquet files Spark wrote, the way a BI tool reads them.
+A plain module (not conftest.py), imported by the test files of this folder. The places and landing per dbt
+target are raw.lake's (target_env, land_for_target), the reading of PostgreSQL and Spark tables into DuckDB
+orchestration.publication_engines's, the code the benchmark and the publication run. Every comparison runs
+in DuckDB: PostgreSQL tables are copied over as CSV (COPY ... TO STDOUT) and read with the DuckDB table's
+own column types; Spark tables are read from the Parquet files Spark wrote, the way a BI tool reads them.
 """
 
 from __future__ import annotations
@@ -18,8 +20,19 @@ import duckdb
 import pytest
 from support import REPO_ROOT
 
+from orchestration.publication_engines import (
+    DUCKDB_TYPE_OF_POSTGRES,
+    copy_postgres_table,
+    postgres_connection,
+    postgres_tables,
+    spark_table_files,  # noqa: F401 (re-exported for the test files)
+)
+from raw.lake import drop_postgres_database, land_for_target, target_env  # noqa: F401
+
 IN_CI = os.environ.get("CI", "").lower() == "true"
 COMPARED_SCHEMAS = ("staging", "intermediate", "marts")
+# The local server .ci/run sets up; profiles.yml, raw.lake and the publication read the same variable.
+os.environ.setdefault("POSTGRES_PASSWORD", "postgres")
 
 
 def unavailable(reason: str) -> None:
@@ -29,14 +42,13 @@ def unavailable(reason: str) -> None:
     pytest.skip(reason)
 
 
-def postgres_env(dbname: str) -> dict[str, str]:
+def postgres_env(dbname: str, warehouse: Path) -> dict[str, str]:
     """The environment for dbt's postgres target and raw.lake, on database `dbname`."""
-    return {
-        "DBT_TARGET": "postgres",
-        "POSTGRES_DB": dbname,
-        "POSTGRES_PASSWORD": os.environ.get("POSTGRES_PASSWORD", "postgres"),
-        "DBT_THREADS": os.environ.get("DBT_THREADS", "4"),
-    }
+    return {**target_env("postgres", warehouse=warehouse, dbname=dbname), "DBT_THREADS": _threads()}
+
+
+def _threads() -> str:
+    return os.environ.get("DBT_THREADS", "4")
 
 
 def require_postgres() -> None:
@@ -46,51 +58,21 @@ def require_postgres() -> None:
         unavailable("psycopg2 is not installed (pip install -e '.[postgres]')")
     from raw.lake import postgres_dsn
 
-    settings = {**postgres_dsn("postgres"), "password": postgres_env("postgres")["POSTGRES_PASSWORD"]}
+    settings = postgres_dsn("postgres")
     try:
         psycopg2.connect(**settings, connect_timeout=5).close()
     except psycopg2.OperationalError as error:
         unavailable(f"PostgreSQL is not reachable at {settings['host']}:{settings['port']}: {error}")
 
 
-def drop_postgres_database(dbname: str) -> None:
-    import psycopg2
-
-    from raw.lake import postgres_dsn
-
-    env = postgres_env(dbname)
-    con = psycopg2.connect(**{**postgres_dsn("postgres"), "password": env["POSTGRES_PASSWORD"]})
-    try:
-        con.autocommit = True
-        with con.cursor() as cursor:
-            cursor.execute(f'drop database if exists "{dbname}" with (force)')
-    finally:
-        con.close()
-
-
 def land_postgres(warehouse: Path, dbname: str) -> None:
-    """raw.lake's copy of the raw tables into `dbname`, with the tests' connection settings."""
-    from raw.lake import land_postgres as land
-
-    saved = {key: os.environ.get(key) for key in ("POSTGRES_PASSWORD",)}
-    os.environ["POSTGRES_PASSWORD"] = postgres_env(dbname)["POSTGRES_PASSWORD"]
-    try:
-        land(warehouse, dbname)
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+    """raw.lake's copy of the raw tables into `dbname`."""
+    land_for_target("postgres", postgres_env(dbname, warehouse))
 
 
-def spark_env(spark_dir: Path, lake_dir: Path) -> dict[str, str]:
-    return {
-        "DBT_TARGET": "spark",
-        "SPARK_DIR": str(spark_dir),
-        "LAKE_DIR": str(lake_dir),
-        "DBT_THREADS": os.environ.get("DBT_THREADS", "4"),
-    }
+def spark_env(spark_dir: Path, lake_dir: Path, warehouse: Path) -> dict[str, str]:
+    env = target_env("spark", warehouse=warehouse, lake_dir=lake_dir, spark_dir=spark_dir)
+    return {**env, "DBT_THREADS": _threads()}
 
 
 def require_spark() -> None:
@@ -119,48 +101,22 @@ def data_columns(
     return columns
 
 
-# PostgreSQL type -> the DuckDB type its CSV text is read as (numeric as text: compared exactly).
-DUCKDB_TYPE_OF_POSTGRES = {
-    "text": "VARCHAR",
-    "character varying": "VARCHAR",
-    "bigint": "BIGINT",
-    "integer": "INTEGER",
-    "smallint": "SMALLINT",
-    "boolean": "BOOLEAN",
-    "date": "DATE",
-    "timestamp without time zone": "TIMESTAMP",
-    "timestamp with time zone": "TIMESTAMPTZ",
-    "double precision": "DOUBLE",
-    "real": "FLOAT",
-    "numeric": "VARCHAR",
-}
+# For comparisons numeric is read as text: compared exactly, digit for digit.
+COMPARED_TYPE_OF_POSTGRES = {**DUCKDB_TYPE_OF_POSTGRES, "numeric": "VARCHAR"}
 
 
 def postgres_columns(dbname: str, schema: str) -> dict[str, list[tuple[str, str]]]:
     """Per table of PostgreSQL's `schema`: its data columns ('_' prefix left out) and their DuckDB types."""
-    import psycopg2
-
-    from raw.lake import postgres_dsn
-
-    env = postgres_env(dbname)
-    pg = psycopg2.connect(**{**postgres_dsn(dbname), "password": env["POSTGRES_PASSWORD"]})
+    pg = postgres_connection(dbname)
     try:
         with pg.cursor() as cursor:
-            cursor.execute(
-                "select c.table_name, c.column_name, c.data_type from information_schema.columns c "
-                "join information_schema.tables t using (table_schema, table_name) "
-                "where c.table_schema = %s and t.table_type = 'BASE TABLE' "
-                "order by c.table_name, c.ordinal_position",
-                [schema],
-            )
-            rows = cursor.fetchall()
+            tables = postgres_tables(cursor, schema)
     finally:
         pg.close()
-    columns: dict[str, list[tuple[str, str]]] = {}
-    for table, column, data_type in rows:
-        if not column.startswith("_"):
-            columns.setdefault(table, []).append((column, DUCKDB_TYPE_OF_POSTGRES[data_type]))
-    return columns
+    return {
+        table: [(name, COMPARED_TYPE_OF_POSTGRES[kind]) for name, kind in columns if not name.startswith("_")]
+        for table, columns in tables.items()
+    }
 
 
 def copy_from_postgres(
@@ -172,38 +128,13 @@ def copy_from_postgres(
     into: str,
 ) -> None:
     """Create DuckDB table `into` from PostgreSQL's schema.table, typed as `columns` (name, DuckDB type)."""
-    import psycopg2
-
-    from raw.lake import postgres_dsn
-
-    env = postgres_env(dbname)
-    names = ", ".join(f'"{name}"' for name, _ in columns)
-    with tempfile.TemporaryDirectory(prefix="pg-export-") as scratch:
-        path = Path(scratch) / f"{table}.csv"
-        pg = psycopg2.connect(**{**postgres_dsn(dbname), "password": env["POSTGRES_PASSWORD"]})
-        try:
-            with pg.cursor() as cursor, path.open("w", encoding="utf-8") as out:
-                cursor.execute("set time zone 'UTC'")
-                cursor.copy_expert(
-                    f'copy (select {names} from "{schema}"."{table}") to stdout with (format csv, header)',
-                    out,
-                )
-        finally:
-            pg.close()
-        types = ", ".join(f"'{name}': '{data_type}'" for name, data_type in columns)
-        # PostgreSQL writes NULL as an empty field and an empty string as "": only the first is a null.
-        con.execute(
-            f"create or replace table {into} as select * from read_csv('{path}', header = true, "
-            f"columns = {{{types}}}, allow_quoted_nulls = false, auto_detect = false)"
-        )
-
-
-def spark_table_files(spark_dir: Path, schema: str, table: str) -> str:
-    """The Parquet files of a Spark table (the session target's warehouse folder), as a DuckDB glob."""
-    folder = spark_dir / "warehouse" / f"{schema}.db" / table
-    if not folder.is_dir():
-        raise AssertionError(f"Spark wrote no table {schema}.{table} ({folder})")
-    return str(folder / "*.parquet")
+    pg = postgres_connection(dbname)
+    try:
+        with pg.cursor() as cursor, tempfile.TemporaryDirectory(prefix="pg-export-") as scratch:
+            cursor.execute("set time zone 'UTC'")
+            copy_postgres_table(cursor, con, f'"{schema}"."{table}"', columns, into, Path(scratch))
+    finally:
+        pg.close()
 
 
 def count_differences(con: duckdb.DuckDBPyConnection, left_sql: str, right_sql: str) -> tuple[int, int]:

@@ -6,19 +6,27 @@ seeds and models from scratch; DuckDB's tables are the reference. Every table of
 marts is compared by EXCEPT ALL both ways: 0 rows may differ. Left out of the comparison are the load
 bookkeeping columns ('_' prefix) and the fingerprints, hashes each engine computes with its own function.
 
-PostgreSQL also runs the data tests and unit tests (dbt build); Spark builds seeds and models only: its
-fixed cost per query is seconds, and the data tests repeat checks DuckDB's build already runs. In CI (CI=true)
-an engine that cannot be reached fails the test instead of skipping it.
+On PostgreSQL the build is the main job (`python -m orchestration.run` with DBT_TARGET=postgres: load, land,
+dbt build with the data tests, GX gates, publish) followed by dbt's unit tests; Spark builds seeds and models
+only: its fixed cost per query is seconds, and the data tests repeat checks DuckDB's build already runs. The
+marts each engine built are then published (orchestration/publication_engines.py) and the publication is
+compared with DuckDB's marts. In CI (CI=true) an engine that cannot be reached fails the test instead of
+skipping it.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import shutil
+import subprocess
+import sys
 import time
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from types import SimpleNamespace
 
 import duckdb
 import pytest
@@ -28,14 +36,17 @@ from engines_support import (
     count_differences,
     data_columns,
     drop_postgres_database,
-    land_postgres,
+    land_for_target,
     postgres_env,
     require_postgres,
     require_spark,
     spark_env,
     spark_table_files,
 )
-from support import run_dbt
+from support import REPO_ROOT, run_dbt
+
+from orchestration.publication import resolve_publication
+from orchestration.publication_engines import EngineSnapshotError, publish_engine_marts
 
 pytestmark = [pytest.mark.slow, pytest.mark.engines]
 
@@ -68,14 +79,23 @@ def reference(tmp_path_factory) -> Reference:
     return Reference(loaded, built, root)
 
 
-def _compare(reference: Reference, attach_other) -> dict[str, dict[str, tuple[int, int, int]]]:
-    """Per schema, per table: (rows, only in DuckDB, only in the other engine)."""
+# What identifies a load run rather than the data: the main job on PostgreSQL loads the same exports in a
+# run of its own, so its load ids and load times differ from the reference's load.
+LOAD_RUN_COLUMNS = frozenset({"load_id", "loaded_at", "loaded_through_at"})
+
+
+def _compare(
+    reference: Reference, attach_other, leave_out: frozenset[str] = frozenset()
+) -> dict[str, dict[str, tuple[int, int, int]]]:
+    """Per schema, per table: (rows, only in DuckDB, only in the other engine); `leave_out` columns are not
+    compared."""
     results: dict[str, dict[str, tuple[int, int, int]]] = {}
     with duckdb.connect() as con:
         con.execute(f"attach '{reference.built}' as ref (read_only)")
         for schema in COMPARED_SCHEMAS:
             results[schema] = {}
-            for table, columns in data_columns(con, "ref", schema).items():
+            for table, all_columns in data_columns(con, "ref", schema).items():
+                columns = [(name, kind) for name, kind in all_columns if name not in leave_out]
                 other_sql = attach_other(con, schema, table, columns)
                 names = ", ".join(f'"{name}"' for name, _ in columns)
                 mine = f"select {names} from ref.{schema}.{table}"
@@ -108,44 +128,203 @@ def _assert_equal(results: dict) -> None:
     assert differing == {}
 
 
-def test_postgres_builds_the_same_tables_as_duckdb(reference, tmp_path):
+@dataclass(frozen=True)
+class PostgresBuild:
+    dbname: str
+    seconds: float
+    job: Path  # the main job's folder: warehouse.duckdb, serving/, gx/, dagster_home/
+    output: str  # what the job printed
+
+
+@pytest.fixture(scope="module")
+def postgres_build(reference, tmp_path_factory):
+    """The main job (`python -m orchestration.run`) on the postgres target: the exports loaded into DuckDB
+    and gated, copied to PostgreSQL, dbt build there (seeds, models, data tests), the built tables mirrored
+    back for the GX model gates, then published; and dbt's unit tests on PostgreSQL, which the job leaves to
+    development and CI. The other PostgreSQL tests read this database and this publication."""
     require_postgres()
     dbname = f"dw_engines_{os.getpid()}"
     drop_postgres_database(dbname)
+    job = tmp_path_factory.mktemp("postgres_job")
+    env = {
+        **os.environ,
+        **postgres_env(dbname, job / "warehouse.duckdb"),
+        "EXPORTS_DIR": str(reference.root / "exports"),
+        "SERVING_DIR": str(job / "serving"),
+        "ALERTS_PATH": str(job / "alerts.log"),
+        "GX_DIR": str(job / "gx"),
+        "DAGSTER_HOME": str(job / "dagster_home"),
+    }
     try:
-        land_postgres(reference.loaded, dbname)
         started = time.perf_counter()
-        # The whole build: data tests and unit tests included, so each compiles and passes on PostgreSQL.
-        run_dbt(["build"], reference.loaded, tmp_path / "dbt", extra_env=postgres_env(dbname))
+        run = subprocess.run(
+            [sys.executable, "-m", "orchestration.run"],
+            cwd=REPO_ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=900,
+        )
         seconds = time.perf_counter() - started
-
-        def attach(con, schema, table, columns):
-            copy_from_postgres(con, dbname, schema, table, columns, f"{schema}__{table}")
-            return f"select * from {schema}__{table}"
-
-        results = _compare(reference, attach)
+        assert run.returncode == 0, f"the main job failed on PostgreSQL:\n{run.stdout}\n{run.stderr}"
+        run_dbt(
+            ["test", "--resource-type", "unit_test"],
+            job / "warehouse.duckdb",
+            job / "dbt_unit",
+            extra_env=postgres_env(dbname, job / "warehouse.duckdb"),
+        )
+        yield PostgresBuild(dbname, seconds, job, run.stdout + run.stderr)
     finally:
         drop_postgres_database(dbname)
-    _report("postgres", results, seconds)
+
+
+@dataclass(frozen=True)
+class SparkBuild:
+    spark_dir: Path
+    seconds: float
+    target: Path
+
+
+@pytest.fixture(scope="module")
+def spark_build(reference, tmp_path_factory):
+    """Seeds and models built on Spark (local pyspark) from the Parquet lake raw.lake writes."""
+    require_spark()
+    work = tmp_path_factory.mktemp("spark")
+    env = spark_env(work / "spark", work / "lake", reference.loaded)
+    land_for_target("spark", env)
+    started = time.perf_counter()
+    run_dbt(SEEDS_AND_MODELS, reference.loaded, work / "dbt", extra_env=env)
+    return SparkBuild(work / "spark", time.perf_counter() - started, work / "dbt" / "target")
+
+
+def test_postgres_builds_the_same_tables_as_duckdb(reference, postgres_build):
+    def attach(con, schema, table, columns):
+        copy_from_postgres(con, postgres_build.dbname, schema, table, columns, f"{schema}__{table}")
+        return f"select * from {schema}__{table}"
+
+    results = _compare(reference, attach, leave_out=LOAD_RUN_COLUMNS)
+    _report("postgres", results, postgres_build.seconds)
     _assert_equal(results)
 
 
-def test_spark_builds_the_same_tables_as_duckdb(reference, tmp_path):
-    require_spark()
-    from raw.lake import land_parquet
+def test_the_main_job_on_postgres_gates_and_publishes_the_marts(reference, postgres_build):
+    """The job loaded, landed, built, gated and published: every GX suite ran on the tables PostgreSQL
+    built (mirrored into the job's DuckDB file) and passed, and the publication holds DuckDB's marts."""
+    output = postgres_build.output
+    assert "land: " in output and "for the postgres target" in output, output
+    # One line per layer's GX gates: "<layer> gates: N suites, N passed, 0 failed".
+    gates = {
+        layer: tuple(map(int, counts))
+        for layer, *counts in re.findall(r"(\w+) gates: (\d+) suites, (\d+) passed, (\d+) failed", output)
+    }
+    assert set(gates) == {"staging", "intermediate", "marts"}, output
+    assert all(n > 0 and passed == n and failed == 0 for n, passed, failed in gates.values()), gates
+    with duckdb.connect(str(postgres_build.job / "warehouse.duckdb"), read_only=True) as con:
+        # The mirror holds PostgreSQL's tables: its fingerprints are PostgreSQL's, not DuckDB's.
+        mirrored = con.execute(
+            "select count(*) from duckdb_tables() where schema_name in ('staging', 'intermediate', 'marts')"
+        ).fetchone()[0]
+    assert mirrored >= 50
+    serving = postgres_build.job / "serving"
+    publication = resolve_publication(serving)
+    manifest = json.loads((publication / "publication.json").read_text())
+    published = SimpleNamespace(
+        directory=publication, version=manifest["publication_id"], row_counts=manifest["row_counts"]
+    )
+    _assert_published_like_duckdb(reference, serving, published)
 
-    lake, spark_dir = tmp_path / "lake", tmp_path / "spark"
-    land_parquet(reference.loaded, lake)
-    started = time.perf_counter()
-    run_dbt(SEEDS_AND_MODELS, reference.loaded, tmp_path / "dbt", extra_env=spark_env(spark_dir, lake))
-    seconds = time.perf_counter() - started
 
+def test_spark_builds_the_same_tables_as_duckdb(reference, spark_build):
     def attach(con, schema, table, columns):
         # Read as a BI tool would, then typed as DuckDB's table for the comparison.
-        files = spark_table_files(spark_dir, schema, table)
+        files = spark_table_files(spark_build.spark_dir, schema, table)
         casts = ", ".join(f'cast("{name}" as {data_type}) as "{name}"' for name, data_type in columns)
         return f"select {casts} from read_parquet('{files}')"
 
     results = _compare(reference, attach)
-    _report("spark", results, seconds)
+    _report("spark", results, spark_build.seconds)
     _assert_equal(results)
+
+
+def _assert_published_like_duckdb(reference: Reference, serving: Path, publication) -> None:
+    """The publication is current, complete and audited, and each published mart equals DuckDB's mart in
+    columns, types and rows (EXCEPT ALL both ways); publication_info names it and the as-of day."""
+    assert resolve_publication(serving) == publication.directory
+    assert (serving / "marts.duckdb").resolve() == publication.directory / "marts.duckdb"
+    assert not list(serving.glob(".engine-snapshot-*")), "the scratch snapshot was left behind"
+    with duckdb.connect() as con:
+        con.execute(f"attach '{reference.built}' as ref (read_only)")
+        con.execute(f"attach '{publication.directory / 'marts.duckdb'}' as pub (read_only)")
+        marts = {
+            t
+            for (t,) in con.execute(
+                "select table_name from duckdb_tables() where database_name = 'ref' and schema_name = 'marts'"
+            ).fetchall()
+        }
+        assert set(publication.row_counts) == marts
+        differing = {}
+        for table in sorted(marts):
+            columns = con.execute(
+                "select database_name, column_name, data_type from duckdb_columns() "
+                "where (database_name = 'ref' and schema_name = 'marts' or database_name = 'pub') "
+                "and table_name = ? and column_name not like '\\_%' escape '\\' order by column_index",
+                [table],
+            ).fetchall()
+            ref_columns = [(c, t) for db, c, t in columns if db == "ref"]
+            pub_columns = [(c, t) for db, c, t in columns if db == "pub"]
+            # Types may differ only where DuckDB has a wider integer than the other engines (ubigint counts).
+            assert [c for c, _ in pub_columns] == [c for c, _ in ref_columns], table
+            names = ", ".join(f'"{c}"' for c, _ in ref_columns)
+            casts = ", ".join(f'cast("{c}" as {t}) as "{c}"' for c, t in ref_columns)
+            only = count_differences(
+                con, f"select {names} from ref.marts.{table}", f"select {casts} from pub.main.{table}"
+            )
+            parquet = publication.directory / "parquet" / f"{table}.parquet"
+            in_parquet = con.execute(f"select count(*) from read_parquet('{parquet}')").fetchone()[0]
+            if only != (0, 0) or in_parquet != publication.row_counts[table]:
+                differing[table] = (*only, in_parquet)
+        assert differing == {}
+        info = con.execute(
+            "select publication_id, warehouse_as_of_date from pub.main.publication_info"
+        ).fetchall()
+        as_of = con.execute("select as_of_date from ref.intermediate.int_warehouse_as_of").fetchone()[0]
+        assert info == [(publication.version, as_of)]
+        comment = con.execute(
+            "select comment from duckdb_tables() where database_name = 'pub' and table_name = 'dim_customers'"
+        ).fetchone()[0]
+        assert comment, "the dbt description of dim_customers was not published as its comment"
+
+
+def test_postgres_marts_publish_like_duckdb(reference, postgres_build, tmp_path):
+    serving = tmp_path / "serving"
+    first = publish_engine_marts("postgres", serving, dbname=postgres_build.dbname, grace=0)
+    _assert_published_like_duckdb(reference, serving, first)
+    # A second publication is switched in whole; the first one, superseded, is collected.
+    second = publish_engine_marts("postgres", serving, dbname=postgres_build.dbname, grace=0)
+    _assert_published_like_duckdb(reference, serving, second)
+    assert second.version > first.version and not first.directory.exists()
+
+
+def test_spark_marts_publish_like_duckdb(reference, spark_build, tmp_path):
+    serving = tmp_path / "serving"
+    publication = publish_engine_marts(
+        "spark", serving, spark_dir=spark_build.spark_dir, manifest=spark_build.target / "manifest.json"
+    )
+    _assert_published_like_duckdb(reference, serving, publication)
+
+
+def test_a_failed_snapshot_keeps_the_current_publication(reference, postgres_build, tmp_path):
+    from raw.lake import ensure_postgres_database
+
+    serving = tmp_path / "serving"
+    current = publish_engine_marts("postgres", serving, dbname=postgres_build.dbname)
+    unbuilt = f"{postgres_build.dbname}_unbuilt"
+    ensure_postgres_database(unbuilt)  # a database no build has run in: no schema marts
+    try:
+        with pytest.raises(EngineSnapshotError, match="no table in schema marts"):
+            publish_engine_marts("postgres", serving, dbname=unbuilt)
+    finally:
+        drop_postgres_database(unbuilt)
+    assert resolve_publication(serving) == current.directory
+    assert sorted(p.name for p in (serving / "publications").iterdir()) == [current.version]
+    assert not list(serving.glob(".engine-snapshot-*"))

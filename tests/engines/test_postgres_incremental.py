@@ -48,7 +48,7 @@ def test_postgres_daily_incremental_build_equals_a_full_refresh(small_company, t
     def load_and_build(step: str, **load_args) -> list:
         results = load_exports(daily, **load_args)
         land_postgres(daily, daily_db)
-        run_dbt(build_models, daily, tmp_path / f"dbt_{step}", extra_env=postgres_env(daily_db))
+        run_dbt(build_models, daily, tmp_path / f"dbt_{step}", extra_env=postgres_env(daily_db, daily))
         return results
 
     try:
@@ -69,7 +69,10 @@ def test_postgres_daily_incremental_build_equals_a_full_refresh(small_company, t
 
         land_postgres(daily, full_db)
         run_dbt(
-            [*build_models, "--full-refresh"], daily, tmp_path / "dbt_full", extra_env=postgres_env(full_db)
+            [*build_models, "--full-refresh"],
+            daily,
+            tmp_path / "dbt_full",
+            extra_env=postgres_env(full_db, daily),
         )
         differences, compared, rows = {}, 0, 0
         with duckdb.connect() as con:
