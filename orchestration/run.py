@@ -200,17 +200,26 @@ def run_job(args: argparse.Namespace, days: list[date]) -> int:
         except ValueError as exc:  # raw.load.AsOfError: an as-of date the loaded history cannot have
             print(f"error: {exc}", file=sys.stderr)
             return 1
-    success = len(results) == 2 and all(r.success for r in results)
-    if len(results) == 2 and (line := _publication_line(results[1])):
+    line = _publication_line(results[1]) if len(results) == 2 else None
+    if line:
         report(None, line)
+    # Both runs succeeded AND the marts were published: a run whose publish step was skipped (an upstream
+    # output missing) ends "successful" in Dagster's terms without publishing anything.
+    success = len(results) == 2 and all(r.success for r in results) and line is not None
     report(None, f"run: {'done' if success else 'FAILED'} in {elapsed():.1f}s")
     if not success:
-        # No daemon runs the failure sensor for in-process runs, so alert the way it would.
-        from orchestration.alerts import alert_for_failed_run
+        failed = next((r for r in results if not r.success), None)
+        if failed is None:
+            print(
+                "error: the build ran but published nothing (a step was skipped); see the run's events",
+                file=sys.stderr,
+            )
+        else:
+            # No daemon runs the failure sensor for in-process runs, so alert the way it would.
+            from orchestration.alerts import alert_for_failed_run
 
-        failed = next(r for r in results if not r.success)
-        alert = alert_for_failed_run(failed.dagster_run, failed.all_events)
-        print(f"error: {alert.message}", file=sys.stderr)
+            alert = alert_for_failed_run(failed.dagster_run, failed.all_events)
+            print(f"error: {alert.message}", file=sys.stderr)
     print(_how_to_look([r.run_id for r in results], success))
     return 0 if success else 1
 
