@@ -1,0 +1,123 @@
+{#
+  The CTEs every invoice-line billing rule starts from (int_poor_experiences__billing_overcharge,
+  __billing_promo_not_applied, __billing_unquoted_fee): invoices and their lines joined to the customer of
+  the matched billing account, restricted on an incremental run to the invoices that can give a hit to a
+  customer the rule rebuilds (customers_to_rebuild_for_rule), and the rule's seed row as billing_rule.
+  Emits `invoices`, `invoice_lines`, `accounts`, `subscription_versions`, `warehouse_as_of`,
+  `customers_in_scope` and `invoices_in_scope` (incremental runs), `billing_rule`,
+  `invoices_joined_to_customers` and `lines_joined_to_invoices`, each followed by a comma.
+#}
+{% macro billing_invoice_lines_in_scope(rule_id) %}
+invoices as (
+
+    select * from {{ ref('stg_billing__invoices') }}
+
+),
+
+-- Invoice lines are the biggest input: only the columns the rules use, inlined rather than materialised
+-- (cte_not_materialized: no copy of every line to scan).
+invoice_lines as {{ cte_not_materialized() }} (
+
+    select
+        invoice_line_id,
+        invoice_id,
+        subscription_id,
+        line_type,
+        fee_code,
+        promo_code,
+        amount_minor
+    from {{ ref('stg_billing__invoice_lines') }}
+
+),
+
+accounts as (
+
+    select * from {{ ref('int_billing_accounts_matched_to_customers') }}
+
+),
+
+subscription_versions as (
+
+    select * from {{ ref('int_subscription_versions') }}
+
+),
+
+warehouse_as_of as (
+
+    select * from {{ ref('int_warehouse_as_of') }}
+
+),
+
+{% if is_incremental() %}
+customers_in_scope as (
+
+    {{ customers_to_rebuild_for_rule(rule_id) }}
+
+),
+
+-- The invoices whose lines can give a hit to a customer in scope: theirs, and those billing a line of one
+-- of their subscriptions (its first invoice, or an invoice of an account matched to nobody).
+invoices_in_scope as (
+
+    select invoices.invoice_id
+    from {{ ref('stg_billing__invoices') }} as invoices
+    inner join accounts
+        on invoices.account_number = accounts.account_number
+    where accounts.customer_id in (select customer_id from customers_in_scope)
+
+    union
+
+    select invoice_id
+    from {{ ref('stg_billing__invoice_lines') }}
+    where subscription_id in (
+        select subscription_id from subscription_versions
+        where customer_id in (select customer_id from customers_in_scope)
+    )
+
+),
+{% endif %}
+
+billing_rule as ({{ poor_experience_rule(rule_id) }}),
+
+-- The invoice date is a date; poor experiences on it happen at 00:00 UTC of that day. The joined lines are
+-- inlined like the lines (only the columns the rules use).
+invoices_joined_to_customers as (
+
+    select
+        invoices.invoice_id,
+        invoices.invoice_date,
+        invoices.period_start_date,
+        cast(invoices.invoice_date as {{ dbt.type_timestamp() }}) as invoiced_at,
+        cast(invoices.period_start_date as {{ dbt.type_timestamp() }}) as period_start_at,
+        invoices.currency,
+        accounts.customer_id
+    from invoices
+    left join accounts
+        on invoices.account_number = accounts.account_number
+    {% if is_incremental() %}
+    where invoices.invoice_id in (select invoice_id from invoices_in_scope)
+    {% endif %}
+
+),
+
+lines_joined_to_invoices as {{ cte_not_materialized() }} (
+
+    select
+        invoice_lines.invoice_line_id,
+        invoice_lines.invoice_id,
+        invoice_lines.subscription_id,
+        invoice_lines.line_type,
+        invoice_lines.fee_code,
+        invoice_lines.amount_minor,
+        invoices_joined_to_customers.customer_id,
+        invoices_joined_to_customers.invoice_date,
+        invoices_joined_to_customers.invoiced_at,
+        invoices_joined_to_customers.period_start_date,
+        invoices_joined_to_customers.period_start_at,
+        invoices_joined_to_customers.currency
+    from invoice_lines
+    inner join invoices_joined_to_customers
+        on invoice_lines.invoice_id = invoices_joined_to_customers.invoice_id
+
+),
+{% endmacro %}
