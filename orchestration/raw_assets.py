@@ -20,13 +20,13 @@ import dagster as dg
 
 from expectations.registry import has_suite
 from expectations.runtime import GxRunner
-from expectations.suites.raw._contract import contract_tables
 from orchestration import export_days as day_gates
 from orchestration.dbt_assets import source_asset_keys
 from orchestration.gx_gate import BLOCKING_CHECK, FAILURES_KEY, check_specs, run_gate
 from orchestration.progress import report, timed
 from orchestration.recovery import tag_run_process
 from orchestration.resources import FoldersResource, WarehouseResource
+from raw.contract import load_contract
 from raw.load import ContractError, available_export_dates, load_exports, misnamed_day_folders
 
 RAW_SCHEMA = "raw"
@@ -40,18 +40,18 @@ def raw_asset_keys() -> dict[str, dg.AssetKey]:
     """
     from_dbt = source_asset_keys(RAW_SCHEMA)
     keys = {}
-    for table, spec in contract_tables().items():
-        keys[table] = from_dbt.get(table) or dg.AssetKey([spec["system"], table.split("__", 1)[1]])
+    for table, spec in load_contract().tables.items():
+        keys[table] = from_dbt.get(table) or dg.AssetKey([spec.system, table.split("__", 1)[1]])
     for table, key in from_dbt.items():
         keys.setdefault(table, key)
     return keys
 
 
 def _describe(table: str) -> tuple[str, dict]:
-    spec = contract_tables().get(table)
+    spec = load_contract().tables.get(table)
     if spec is None:
         return f"Written by the raw loader: {table}.", {"table": f"{RAW_SCHEMA}.{table}"}
-    return spec["description"], {"table": f"{RAW_SCHEMA}.{table}", "grain": spec["grain"]}
+    return spec.description, {"table": f"{RAW_SCHEMA}.{table}", "grain": spec.grain}
 
 
 _KEYS = raw_asset_keys()

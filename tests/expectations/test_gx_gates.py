@@ -97,9 +97,9 @@ def test_a_missing_required_value_cannot_land_the_raw_table_refuses_it(con):
     # What the loader quarantines (an empty required value) the table itself refuses, so no raw suite
     # restates it: every required contract column is NOT NULL, every optional one is nullable.
     declared = {
-        (table, column["name"]): not column.get("required", False)
+        (table, column.name): not column.required
         for table, spec in contract_tables().items()
-        for column in spec["columns"]
+        for column in spec.columns
     }
     stored = {
         (table, column): nullable

@@ -8,15 +8,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
-from functools import cache
-from pathlib import Path
 
 import great_expectations.expectations as gxe
-import yaml
 
 from expectations.suite import ERROR, Batch, Suite, SuiteContext, row_count_batch
-
-CONTRACT_PATH = Path(__file__).resolve().parents[3] / "raw" / "contract.yml"
+from raw.contract import TableSpec, load_contract
 
 # A re-delivered record now and then is normal untidiness; a day where a large share of a table comes twice
 # is a broken export. Small days get an absolute allowance so one duplicate among three rows is not an alarm.
@@ -32,10 +28,9 @@ HISTORY_DAYS = 28
 VANISHED_CHANCE = 1e-9
 
 
-@cache
-def contract_tables() -> dict:
-    """The `tables` mapping of the raw landing contract."""
-    return yaml.safe_load(CONTRACT_PATH.read_text())["tables"]
+def contract_tables() -> dict[str, TableSpec]:
+    """The raw landing contract's tables, as the loader reads them (raw/contract.py)."""
+    return load_contract().tables
 
 
 def raw_suite(table: str, ctx: SuiteContext, columns: str, expectations: list[gxe.Expectation]) -> Suite:
@@ -47,7 +42,7 @@ def raw_suite(table: str, ctx: SuiteContext, columns: str, expectations: list[gx
     """
     spec = contract_tables()[table]
     own = [c.strip() for c in columns.split(",")]
-    key = ", ".join(spec["key"])
+    key = ", ".join(spec.key)
     batches = [
         # The whole table's count, recorded as the next run's baseline; the volume batch judges it.
         row_count_batch(replace(ctx, previous_row_count=None)),
@@ -84,7 +79,7 @@ def raw_suite(table: str, ctx: SuiteContext, columns: str, expectations: list[gx
             ],
         ),
     ]
-    optional = [c["name"] for c in spec["columns"] if not c.get("required")]
+    optional = [c.name for c in spec.columns if not c.required]
     if optional:
         batches.append(vanished_columns_batch(optional))
     return Suite(name=table, layer="raw", batches=batches)
