@@ -117,8 +117,9 @@ def land_parquet(warehouse: str | Path, lake_dir: str | Path) -> list[LandedTabl
                 f"copy (select * from {RAW_SCHEMA}.{_quote(table)}) to '{staging}' "
                 f"(format parquet, partition_by ({_quote(partition)}), write_partition_columns false)"
             )
-            if not staging.exists():  # an empty table writes no partition; readers still need the schema
-                staging.mkdir()
+            # An empty table writes no partition file (at most an empty folder); readers still need the schema.
+            if not any(staging.rglob("*.parquet")):
+                staging.mkdir(exist_ok=True)
                 con.execute(
                     f"copy (select * exclude ({_quote(partition)}) from {RAW_SCHEMA}.{_quote(table)} "
                     f"limit 0) to '{staging / 'empty.parquet'}' (format parquet)"
