@@ -51,6 +51,11 @@ LAYER_SELECTIONS = {
 # intermediate model in the staging step, against the intermediate table of the previous build.
 INDIRECT_SELECTION = "buildable"
 FIRST_LAYER = next(iter(LAYER_SELECTIONS))
+# The metadata key of a table's row count, which the Dagster UI shows on each materialisation.
+ROW_COUNT = "dagster/row_count"
+# dbt materialisations whose rows are counted after a layer's step. Views are not: counting one runs its whole
+# query (the project builds none: dbt_project.yml).
+COUNTED_MATERIALIZATIONS = ("table", "incremental", "seed")
 
 
 class LayerTranslator(DagsterDbtTranslator):
@@ -160,10 +165,20 @@ def _layer_build(layer: str) -> dg.AssetsDefinition:
             report(context, f"land: {len(landed)} raw tables for the {target} target")
         with _default_env("DBT_INDIRECT_SELECTION", INDIRECT_SELECTION):
             build = dbt.cli(["build", *build_flags(scope)], context=context, target_path=target_path(scope))
-        yield from _with_progress(context, layer, build.stream())
-        if target != "dev":  # the layer's tables into the DuckDB file, for its GX gates and the publication
+        # dbt's process holds the DuckDB file until it ends: its events are held until then, and passed on
+        # with the row count of each table built, counted in the file once dbt released it.
+        events, failure = _until_dbt_ends(_with_progress(context, layer, build.stream()))
+        if target == "dev":
+            counted = None  # every table dbt built is in the DuckDB file
+        elif failure is None:  # the layer's tables into the DuckDB file, for its GX gates and the publication
             mirrored = mirror_built_tables(warehouse.file, target, (layer,), dbt_project.manifest_path)
             report(context, f"mirror {layer}: {len(mirrored)} {target} tables into {warehouse.file.name}")
+            counted = set(mirrored)
+        else:  # a failed step mirrors nothing: the DuckDB file holds no table of this build to count
+            counted = set()
+        yield from _with_row_counts(events, warehouse, counted)
+        if failure is not None:
+            raise failure
 
     return build_layer
 
@@ -206,6 +221,49 @@ def _with_progress(context, layer: str, events):
         f"build {layer}: {built} models; dbt tests {tests['passed']} passed, {tests['failed']} failed; "
         f"in {time.monotonic() - started:.1f}s",
     )
+
+
+def _until_dbt_ends(events: Iterator) -> tuple[list, Exception | None]:
+    """Every event of a dbt invocation, and the exception that ended it (a failed step) if any."""
+    held = []
+    try:
+        for event in events:
+            held.append(event)
+    except Exception as failure:  # passed on after the events before it, as dbt's own stream would
+        return held, failure
+    return held, None
+
+
+def _with_row_counts(events: list, warehouse: WarehouseResource, counted: set[str] | None) -> Iterator:
+    """`events`, each materialisation of a table among `counted` (schema.table; None: all) with its row count.
+
+    Counted in the DuckDB file through a read-only connection closed before the events are passed on, so the
+    gates after this step open the file as they would otherwise."""
+    relations = {}
+    for event in events:
+        unique_id = _unique_id(event)
+        node = manifest().get("nodes", {}).get(unique_id) if unique_id else None
+        if node and node.get("config", {}).get("materialized") in COUNTED_MATERIALIZATIONS:
+            relation = f"{node['schema']}.{node.get('alias') or node['name']}"
+            if counted is None or relation in counted:
+                relations[unique_id] = relation
+    counts = {}
+    if relations and warehouse.file.exists():
+        with warehouse.connect(read_only=True) as con:
+            for unique_id, relation in relations.items():
+                quoted = ".".join('"' + part.replace('"', '""') + '"' for part in relation.split(".", 1))
+                counts[unique_id] = con.execute(f"select count(*) from {quoted}").fetchone()[0]
+    for event in events:
+        rows = counts.get(_unique_id(event))
+        yield event if rows is None else event.with_metadata({**event.metadata, ROW_COUNT: rows})
+
+
+def _unique_id(event) -> str | None:
+    """The dbt unique_id a model's or seed's materialisation event carries (None for other events)."""
+    if not isinstance(event, (dg.Output, dg.AssetMaterialization)):
+        return None
+    value = event.metadata.get("unique_id")
+    return getattr(value, "text", value)
 
 
 def target_path(data_tests_scope: str) -> Path | None:

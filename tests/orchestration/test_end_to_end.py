@@ -19,8 +19,9 @@ import pytest
 
 from expectations.suite import ERROR, Batch, Suite
 from orchestration import export_days
-from orchestration.dbt_assets import model_asset_keys
+from orchestration.dbt_assets import LAYER_GROUPS, manifest, model_asset_keys, translator
 from orchestration.gx_gate import BLOCKING_CHECK
+from orchestration.project import dbt_project
 from orchestration.publication import current_version
 from orchestration.raw_assets import raw_asset_keys
 from orchestration.run import run_warehouse
@@ -82,13 +83,25 @@ def published_company(tmp_path_factory):
         started = time.monotonic()
         results = run_warehouse(days[0], days[-HELD_BACK_DAYS - 1], instance=instance)
         elapsed = time.monotonic() - started
+        rows = _table_rows(root / "warehouse.duckdb")  # before a later test builds again
         yield {
             "root": root,
             "held": held,
             "results": results,
             "instance": instance,
             "elapsed": elapsed,
+            "table_rows": rows,
             **env,
+        }
+
+
+def _table_rows(warehouse):
+    """schema.table -> select count(*), for every table of the DuckDB file."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        tables = con.execute("select schema_name, table_name from duckdb_tables()").fetchall()
+        return {
+            f"{schema}.{table}": con.execute(f'select count(*) from "{schema}"."{table}"').fetchone()[0]
+            for schema, table in tables
         }
 
 
@@ -115,6 +128,28 @@ def test_full_run_succeeds_and_publishes_every_mart(published_company):
         if name == BLOCKING_CHECK:
             assert evaluation.passed, f"{key.to_user_string()} {name}: {evaluation.metadata}"
     print(f"first load + build + publish took {published_company['elapsed']:.0f}s")
+
+
+def test_every_built_model_and_seed_carries_its_row_count(published_company):
+    _, build = published_company["results"]
+    counts = {
+        e.asset_key: e.materialization.metadata.get("dagster/row_count")
+        for e in build.get_asset_materialization_events()
+    }
+    expected = {}
+    for unique_id, node in manifest()["nodes"].items():
+        if node["resource_type"] in ("model", "seed") and node["config"].get("enabled", True):
+            key = translator.get_asset_spec(manifest(), unique_id, dbt_project).key
+            expected[key] = published_company["table_rows"][f"{node['schema']}.{node['alias']}"]
+    for layer in LAYER_GROUPS:
+        assert set(model_asset_keys(layer).values()) <= set(expected), layer
+    missing = [key.to_user_string() for key in expected if counts.get(key) is None]
+    assert not missing, f"materialisations without dagster/row_count: {missing}"
+    wrong = {
+        k.to_user_string(): (counts[k].value, rows) for k, rows in expected.items() if counts[k].value != rows
+    }
+    assert not wrong, f"dagster/row_count != select count(*): {wrong}"
+    assert any(rows > 0 for rows in expected.values())
 
 
 def _plant_duplicated_invoices(held, exports):
