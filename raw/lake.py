@@ -117,7 +117,7 @@ def land_parquet(warehouse: str | Path, lake_dir: str | Path) -> list[LandedTabl
                 f"copy (select * from {RAW_SCHEMA}.{_quote(table)}) to '{staging}' "
                 f"(format parquet, partition_by ({_quote(partition)}), write_partition_columns false)"
             )
-            # An empty table writes no partition file (at most an empty folder); readers still need the schema.
+            # An empty table writes no partition file (at most an empty folder); readers need the schema.
             if not any(staging.rglob("*.parquet")):
                 staging.mkdir(exist_ok=True)
                 con.execute(
