@@ -22,7 +22,6 @@ def _rows(name: str) -> list[dict]:
 @dataclass(frozen=True)
 class Reference:
     plans: list[dict]
-    cancel_reasons: list[dict]
     failure_codes: list[dict]
     rules: list[dict]
     contract: dict
@@ -46,7 +45,6 @@ def reference() -> Reference:
         contract = yaml.safe_load(f)
     return Reference(
         _rows("plans.csv"),
-        _rows("cancel_reasons.csv"),
         _rows("payment_failure_codes.csv"),
         _rows("poor_experience_rules.csv"),
         contract,
