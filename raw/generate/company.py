@@ -17,7 +17,7 @@ import pyarrow.compute as pc
 from . import billing, defection, sales, service, survey
 from .config import SimulationConfig
 from .frame import DAY, HOUR, NULL, Rows, Sink, ids
-from .reference import reference
+from .reference import DEFAULT_COMPANY, reference, rule_thresholds
 from .untidy import Untidy, email_variant
 from .writer import DayWriter, KeyWriter, utc_text
 
@@ -59,11 +59,13 @@ def generate_company(
     progress: bool = True,
     chunk_size: int = 100_000,
     horizon_days: int = 90,
+    company: str = DEFAULT_COMPANY,
 ) -> GenerationSummary:
     """Simulate `customers` customers over `days` export days and write exports plus answer key.
 
     Same arguments -> byte-identical files. Memory is bounded by `chunk_size` customers. `horizon_days` is the
     window of the answer key's planted per-level defection probabilities (the dbt var defection_horizon_days).
+    `company` names the profile whose seed thresholds the boundary events are planted at.
     """
     if customers < 1 or days < 1 or chunk_size < 1:
         raise ValueError("customers, days and chunk_size must be positive")
@@ -76,6 +78,7 @@ def generate_company(
     writer = DayWriter(Path(out_dir), period, ref)
     key = KeyWriter(Path(answer_key_dir))
     rules = {r["rule_id"]: r for r in ref.rules}
+    thresholds = rule_thresholds(company)
     company_codes = [c["failure_code"] for c in ref.failure_codes if c["caused_by"] == "company"]
     untidy_counts: dict[tuple[str, str], int] = {}
     totals = dict(poor=0, defections=0)
@@ -90,6 +93,7 @@ def generate_company(
             survey.emit_surveys(sink, period)
         s = sales.customers(rng, c0, n, period, cfg, camp, plans)
         s.rule_silo = {r: v["silo"] for r, v in rules.items()}
+        s.thresholds = thresholds
         rate = cfg.email_format_rate if cfg.untidy else 0.0
         s.crm_email, _ = email_variant(rng, s.email, rate)
         s.billing_email = pc.utf8_upper(s.email) if cfg.untidy else s.email
@@ -246,6 +250,22 @@ def _write_level_probabilities(key: KeyWriter, s, levels: dict) -> None:
     )
 
 
+def _write_boundary_events(key: KeyWriter, s, sink: Sink, cutoff, period) -> None:
+    """Every boundary event whose evidence row is exported, with the outcome the seed's rule gives it."""
+    names = ("rule_id", "customer_id", "evidence_table", "evidence_id", "value", "threshold", "poor")
+    columns: dict[str, list] = {name: [] for name in names}
+    for b in sink.boundary:
+        keep = np.flatnonzero((b["finish"] < cutoff[b["cust"]]) & (b["written"] < period.te))
+        columns["rule_id"] += [b["rule"]] * len(keep)
+        columns["customer_id"] += s.cid.take(pa.array(b["cust"][keep])).to_pylist()
+        columns["evidence_table"] += [b["table"]] * len(keep)
+        columns["evidence_id"] += b["evidence"].take(pa.array(keep)).to_pylist()
+        columns["value"] += [str(v) for v in b["value"][keep]]
+        columns["threshold"] += [f"{b['threshold']:g}"] * len(keep)
+        columns["poor"] += ["true" if p else "false" for p in b["poor"][keep]]
+    key.write("boundary_events", {c: np.array(v, dtype=object) for c, v in columns.items()})
+
+
 def _write_key(key: KeyWriter, s, sink: Sink, cutoff, period, rules, comp, chunk_key, camp) -> int:
     key.write(
         "customers",
@@ -296,6 +316,7 @@ def _write_key(key: KeyWriter, s, sink: Sink, cutoff, period, rules, comp, chunk
             "evidence_id": evid.take(pa.array(order)),
         },
     )
+    _write_boundary_events(key, s, sink, cutoff, period)
     ok = np.flatnonzero(comp.finish < cutoff[comp.cust])
     key.write(
         "complaints",

@@ -103,6 +103,7 @@ class Sink:
     def __init__(self):
         self.tables: dict[str, list[Rows]] = {}
         self.poor: list[dict] = []
+        self.boundary: list[dict] = []
 
     def emit(self, table: str, cust, finish, t, **cols) -> None:
         self.tables.setdefault(table, []).append(Rows(cols, cust, finish, t))
@@ -119,6 +120,25 @@ class Sink:
                 t=np.asarray(t, dtype=np.int64),
                 table=table,
                 evidence=evidence,
+                finish=np.asarray(finish, dtype=np.int64),
+                written=np.asarray(written, dtype=np.int64),
+            )
+        )
+
+    def plant_boundary(
+        self, rule_id: str, *, cust, table: str, evidence, value, threshold: float, poor, finish, written
+    ) -> None:
+        """Events whose rule value sits at or next to the rule's threshold; `poor` is the outcome the rule's
+        comparison gives (the poor ones are also planted with `plant`). Kept in the key like planted ones."""
+        self.boundary.append(
+            dict(
+                rule=rule_id,
+                cust=np.asarray(cust, dtype=np.int64),
+                table=table,
+                evidence=evidence,
+                value=np.asarray(value, dtype=np.int64),
+                threshold=threshold,
+                poor=np.asarray(poor, dtype=bool),
                 finish=np.asarray(finish, dtype=np.int64),
                 written=np.asarray(written, dtype=np.int64),
             )

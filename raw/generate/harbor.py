@@ -173,6 +173,7 @@ def generate_harbor(
             start_date=start_date,
             config=harbor_config(),
             progress=progress,
+            company=NAME,
         )
         snapshot.mkdir(parents=True)
         surveys = _survey_emails(daily)

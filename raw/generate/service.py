@@ -20,6 +20,9 @@ NOTE_TEXT = {
 CASE_TYPES = ["SERVICE_FAULT", "BILLING_QUERY", "MOVING", "GENERAL"]
 CHANNELS = ["PHONE", "EMAIL", "CHAT", "SOCIAL"]
 APPT_WIDTH, CASE_WIDTH, CONTACT_WIDTH = 10, 10, 11
+# boundary events per rule and chunk: each offset from the rule's threshold (just below, exactly at, just
+# above) a few times, so that one lost to an early defection still leaves the others
+BOUNDARY_OFFSETS = np.tile([-1, 0, 1], 3)
 
 
 def appt_ids(s, cust, k):
@@ -218,6 +221,22 @@ def care(rng, s, period: Period, cfg: SimulationConfig, sink: Sink) -> SimpleNam
     promise_code = np.where(callback, "CALLBACK", promise_code)
     wait1 = np.where(long_wait, rng.integers(1000, 3601, n), rng.integers(10, 590, n))
     tr1 = np.where(transfers, rng.integers(2, 5, n), rng.integers(0, 2, n))
+    # boundary events: a few ordinary first contacts whose wait / transfer count is set at and next to the
+    # seed's threshold; the rule's comparison (wait >, transfers >=) decides which are poor
+    ordinary = np.flatnonzero(ok & ~long_wait & ~transfers & ~broken)
+    boundary = []
+    if len(ordinary) >= 2 * len(BOUNDARY_OFFSETS):  # spread over the chunk's cases
+        picked = ordinary[np.linspace(0, len(ordinary) - 1, 2 * len(BOUNDARY_OFFSETS)).astype(np.int64)]
+        for rule, values, flags, at_threshold_is_poor, at in [
+            ("long_wait", wait1, long_wait, False, picked[: len(BOUNDARY_OFFSETS)]),
+            ("many_transfers", tr1, transfers, True, picked[len(BOUNDARY_OFFSETS) :]),
+        ]:
+            threshold = s.thresholds[rule]
+            value = int(threshold) + BOUNDARY_OFFSETS
+            poor = (value >= threshold) if at_threshold_is_poor else (value > threshold)
+            values[at] = value
+            flags[at[poor]] = True  # planted below with the rule's other events
+            boundary.append((rule, at, value, threshold, poor))
     all_c = np.concatenate([np.arange(n), c2i])
     sink.emit(
         "crm__contacts",
@@ -293,6 +312,18 @@ def care(rng, s, period: Period, cfg: SimulationConfig, sink: Sink) -> SimpleNam
         finish[transfers],
         opened[transfers],
     )
+    for rule, at, value, threshold, poor in boundary:
+        sink.plant_boundary(
+            rule,
+            cust=cust[at],
+            table="crm__contacts",
+            evidence=c1.take(at),
+            value=value,
+            threshold=threshold,
+            poor=poor,
+            finish=finish[at],
+            written=opened[at],
+        )
     rc = rep_contact[c2i]
     sink.plant(
         "repeat_contact",

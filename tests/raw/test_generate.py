@@ -256,3 +256,33 @@ def test_rules_fire_exactly_on_the_planted_events(small_company):
     key = set(map(tuple, planted[cols].values))
     assert sorted(found - key)[:5] == [] and sorted(key - found)[:5] == []
     assert len(key) == len(planted)
+
+
+def test_boundary_events_sit_at_the_seed_thresholds_and_are_classified_as_the_key_says(small_company):
+    """Each boundary event is exported with its value at or next to the seed's threshold, and the rules
+    (applied independently by the oracle) find a poor experience exactly where the key says so."""
+    sys.path.insert(0, str(Path(__file__).parent))
+    from rules_oracle import detect, read_table
+
+    key = pd.read_csv(small_company.answer_key_dir / "boundary_events.csv", dtype=str)
+    thresholds = RULES.set_index("rule_id")["threshold"]
+    column = {"long_wait": "wait_seconds", "many_transfers": "transfer_count"}
+    assert set(key["rule_id"]) == set(column), "every boundary rule is planted in the small company"
+    for rule, events in key.groupby("rule_id"):
+        assert (events["threshold"].astype(float) == thresholds[rule]).all()
+        offsets = set(events["value"].astype(int) - int(thresholds[rule]))
+        assert offsets == {-1, 0, 1}, f"{rule}: values below, at and above the threshold"
+    contacts = read_table(small_company.exports_dir, "crm__contacts").drop_duplicates("contact_id")
+    exported = contacts.set_index("contact_id")
+    for event in key.itertuples():
+        assert exported.loc[event.evidence_id, column[event.rule_id]] == event.value
+    hits = detect(small_company.exports_dir)
+    found = set(zip(hits["rule_id"], hits["evidence_id"], strict=True))
+    boundary_ids = list(zip(key["rule_id"], key["evidence_id"], strict=True))
+    classified = [event in found for event in boundary_ids]
+    assert classified == list(key["poor"] == "true")
+    assert (key["poor"] == "true").any() and (key["poor"] == "false").any()
+    poor = pd.read_csv(small_company.answer_key_dir / "poor_experiences.csv", dtype=str)
+    poor_ids = set(zip(poor["kind"], poor["evidence_id"], strict=True))
+    in_poor_key = [event in poor_ids for event in boundary_ids]
+    assert in_poor_key == list(key["poor"] == "true")
