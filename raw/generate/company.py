@@ -252,7 +252,7 @@ def _write_level_probabilities(key: KeyWriter, s, levels: dict) -> None:
 
 def _write_boundary_events(key: KeyWriter, s, sink: Sink, cutoff, period) -> None:
     """Every boundary event whose evidence row is exported, with the outcome the seed's rule gives it."""
-    names = ("rule_id", "customer_id", "evidence_table", "evidence_id", "value", "threshold", "poor")
+    names = ("rule_id", "customer_id", "evidence_table", "evidence_id", "value", "threshold", "unit", "poor")
     columns: dict[str, list] = {name: [] for name in names}
     for b in sink.boundary:
         keep = np.flatnonzero((b["finish"] < cutoff[b["cust"]]) & (b["written"] < period.te))
@@ -262,6 +262,7 @@ def _write_boundary_events(key: KeyWriter, s, sink: Sink, cutoff, period) -> Non
         columns["evidence_id"] += b["evidence"].take(pa.array(keep)).to_pylist()
         columns["value"] += [str(v) for v in b["value"][keep]]
         columns["threshold"] += [f"{b['threshold']:g}"] * len(keep)
+        columns["unit"] += [b["unit"]] * len(keep)
         columns["poor"] += ["true" if p else "false" for p in b["poor"][keep]]
     key.write("boundary_events", {c: np.array(v, dtype=object) for c, v in columns.items()})
 

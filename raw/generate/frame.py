@@ -126,10 +126,22 @@ class Sink:
         )
 
     def plant_boundary(
-        self, rule_id: str, *, cust, table: str, evidence, value, threshold: float, poor, finish, written
+        self,
+        rule_id: str,
+        *,
+        cust,
+        table: str,
+        evidence,
+        value,
+        threshold: float,
+        unit: str,
+        poor,
+        finish,
+        written,
     ) -> None:
-        """Events whose rule value sits at or next to the rule's threshold; `poor` is the outcome the rule's
-        comparison gives (the poor ones are also planted with `plant`). Kept in the key like planted ones."""
+        """Events whose rule value (in `unit`) sits at or next to the rule's threshold; `poor` is the outcome
+        the rule's comparison gives (the poor ones are also planted with `plant`); kept in the key like
+        planted ones."""
         self.boundary.append(
             dict(
                 rule=rule_id,
@@ -138,6 +150,7 @@ class Sink:
                 evidence=evidence,
                 value=np.asarray(value, dtype=np.int64),
                 threshold=threshold,
+                unit=unit,
                 poor=np.asarray(poor, dtype=bool),
                 finish=np.asarray(finish, dtype=np.int64),
                 written=np.asarray(written, dtype=np.int64),

@@ -93,6 +93,19 @@ def installs(rng, s, period: Period, cfg: SimulationConfig, sink: Sink) -> Simpl
     booked = s.signup + 10 * MINUTE
     wstart = (s.signup // DAY + rng.integers(2, 8, n)) * DAY + rng.choice(SLOTS, n)
     arrived, completed = _visit(rng, n, wstart, late=kind == 1)
+    boundary = None
+    ordinary = np.flatnonzero(kind == 0)
+    if cfg.late_arrival_rate > 0 and len(ordinary) >= len(BOUNDARY_OFFSETS):
+        # boundary events: a few ordinary installs arriving a second before, at and after the seed's lateness
+        # threshold past the window's end; only those strictly after it are late (the rule's comparison is >)
+        at = ordinary[np.linspace(0, len(ordinary) - 1, len(BOUNDARY_OFFSETS)).astype(np.int64)]
+        threshold = s.thresholds["late_arrival"] * MINUTE
+        value = int(threshold) + BOUNDARY_OFFSETS
+        poor = value > threshold
+        completed[at] += wstart[at] + 4 * HOUR + value - arrived[at]  # the visit keeps its length
+        arrived[at] = wstart[at] + 4 * HOUR + value
+        kind[at[poor]] = 1  # planted below with the rule's other events
+        boundary = (at, value, threshold, poor)
     noshow = kind == 2
     arrived, completed = np.where(noshow, NULL, arrived), np.where(noshow, NULL, completed)
     notes = pick(["OK", "OK", None, "MISSING_TOOL", "PROPERTY_DAMAGE"], kind)
@@ -147,6 +160,20 @@ def installs(rng, s, period: Period, cfg: SimulationConfig, sink: Sink) -> Simpl
     ]:
         m = kind == k
         sink.plant(rule, cust[m], at[m], "crm__appointments", aid.filter(m), finish[m], at[m])
+    if boundary is not None:
+        at, value, threshold, poor = boundary
+        sink.plant_boundary(
+            "late_arrival",
+            cust=cust[at],
+            table="crm__appointments",
+            evidence=aid.take(at),
+            value=value,
+            threshold=threshold,
+            unit="seconds after the window",
+            poor=poor,
+            finish=finish[at],
+            written=arrived[at],
+        )
     fu = kind[second] == 3
     sink.plant(
         "repeat_visit", c2[fu], w2[fu], "crm__appointments", aid2.filter(fu), finish[second][fu], w2[fu]
@@ -227,16 +254,34 @@ def care(rng, s, period: Period, cfg: SimulationConfig, sink: Sink) -> SimpleNam
     boundary = []
     if len(ordinary) >= 2 * len(BOUNDARY_OFFSETS):  # spread over the chunk's cases
         picked = ordinary[np.linspace(0, len(ordinary) - 1, 2 * len(BOUNDARY_OFFSETS)).astype(np.int64)]
-        for rule, values, flags, at_threshold_is_poor, at in [
-            ("long_wait", wait1, long_wait, False, picked[: len(BOUNDARY_OFFSETS)]),
-            ("many_transfers", tr1, transfers, True, picked[len(BOUNDARY_OFFSETS) :]),
+        for rule, rate, unit, values, flags, at_threshold_is_poor, at in [
+            (
+                "long_wait",
+                cfg.long_wait_rate,
+                "seconds",
+                wait1,
+                long_wait,
+                False,
+                picked[: len(BOUNDARY_OFFSETS)],
+            ),
+            (
+                "many_transfers",
+                cfg.many_transfers_rate,
+                "transfers",
+                tr1,
+                transfers,
+                True,
+                picked[len(BOUNDARY_OFFSETS) :],
+            ),
         ]:
+            if rate == 0:  # a company that shows no such event gets no boundary events of it either
+                continue
             threshold = s.thresholds[rule]
             value = int(threshold) + BOUNDARY_OFFSETS
             poor = (value >= threshold) if at_threshold_is_poor else (value > threshold)
             values[at] = value
             flags[at[poor]] = True  # planted below with the rule's other events
-            boundary.append((rule, at, value, threshold, poor))
+            boundary.append((rule, unit, at, value, threshold, poor))
     all_c = np.concatenate([np.arange(n), c2i])
     sink.emit(
         "crm__contacts",
@@ -312,7 +357,7 @@ def care(rng, s, period: Period, cfg: SimulationConfig, sink: Sink) -> SimpleNam
         finish[transfers],
         opened[transfers],
     )
-    for rule, at, value, threshold, poor in boundary:
+    for rule, unit, at, value, threshold, poor in boundary:
         sink.plant_boundary(
             rule,
             cust=cust[at],
@@ -320,6 +365,7 @@ def care(rng, s, period: Period, cfg: SimulationConfig, sink: Sink) -> SimpleNam
             evidence=c1.take(at),
             value=value,
             threshold=threshold,
+            unit=unit,
             poor=poor,
             finish=finish[at],
             written=opened[at],
