@@ -42,45 +42,46 @@ def _visit(rng, n, wstart, late=None):
 
 
 def _emit_appts(
-    sink,
+    sink: Sink,
     s,
-    cust,
-    aid,
-    atype,
-    prev,
-    booked,
-    wstart,
-    arrived,
-    completed,
+    *,
+    customers,
+    appointment_id,
+    appointment_type,
+    previous_appointment_id,
+    booked_at,
+    window_start_at,
+    arrived_at,
+    completed_at,
     status,
-    notes,
+    note_codes,
     finish,
     rng,
     case_id=None,
-    sub_slot=0,
+    subscription_slot=0,
 ):
-    n = len(cust)
-    written = np.where(completed != NULL, completed, wstart + 4 * HOUR)
+    n = len(customers)
+    written = np.where(completed_at != NULL, completed_at, window_start_at + 4 * HOUR)
     sink.emit(
         "crm__appointments",
-        cust,
+        customers,
         finish,
         written,
-        appointment_id=aid,
-        customer_id=s.cid.take(cust),
-        subscription_id=ids("S", s.sub_num[cust, sub_slot], 9),
+        appointment_id=appointment_id,
+        customer_id=s.cid.take(customers),
+        subscription_id=ids("S", s.sub_num[customers, subscription_slot], 9),
         case_id=case_id if case_id is not None else None,
-        appointment_type=atype,
-        previous_appointment_id=prev,
-        booked_at=booked,
-        window_start_at=wstart,
-        window_end_at=wstart + 4 * HOUR,
-        arrived_at=arrived,
-        completed_at=completed,
+        appointment_type=appointment_type,
+        previous_appointment_id=previous_appointment_id,
+        booked_at=booked_at,
+        window_start_at=window_start_at,
+        window_end_at=window_start_at + 4 * HOUR,
+        arrived_at=arrived_at,
+        completed_at=completed_at,
         status=status,
         technician_id=ids("T", rng.integers(1, 600, n), 4),
-        tech_note_codes=notes,
-        tech_notes=np.array([NOTE_TEXT.get(x) for x in notes], dtype=object) if n else notes,
+        tech_note_codes=note_codes,
+        tech_notes=np.array([NOTE_TEXT.get(x) for x in note_codes], dtype=object) if n else note_codes,
     )
 
 
@@ -123,34 +124,34 @@ def installs(rng, s, period: Period, cfg: SimulationConfig, sink: Sink) -> Simpl
     _emit_appts(
         sink,
         s,
-        cust,
-        aid,
-        "INSTALL",
-        None,
-        booked,
-        wstart,
-        arrived,
-        completed,
-        np.where(noshow, "NO_SHOW", "COMPLETED"),
-        notes,
-        finish,
-        rng,
+        customers=cust,
+        appointment_id=aid,
+        appointment_type="INSTALL",
+        previous_appointment_id=None,
+        booked_at=booked,
+        window_start_at=wstart,
+        arrived_at=arrived,
+        completed_at=completed,
+        status=np.where(noshow, "NO_SHOW", "COMPLETED"),
+        note_codes=notes,
+        finish=finish,
+        rng=rng,
     )
     _emit_appts(
         sink,
         s,
-        c2,
-        aid2,
-        np.where(kind[second] == 2, "INSTALL", "FOLLOW_UP"),
-        aid.take(c2),
-        wstart[second] + 5 * HOUR,
-        w2,
-        a2,
-        done2,
-        "COMPLETED",
-        np.full(len(c2), "OK", dtype=object),
-        finish[second],
-        rng,
+        customers=c2,
+        appointment_id=aid2,
+        appointment_type=np.where(kind[second] == 2, "INSTALL", "FOLLOW_UP"),
+        previous_appointment_id=aid.take(c2),
+        booked_at=wstart[second] + 5 * HOUR,
+        window_start_at=w2,
+        arrived_at=a2,
+        completed_at=done2,
+        status="COMPLETED",
+        note_codes=np.full(len(c2), "OK", dtype=object),
+        finish=finish[second],
+        rng=rng,
     )
     for rule, k, at in [
         ("late_arrival", 1, arrived),
@@ -309,24 +310,33 @@ def care(rng, s, period: Period, cfg: SimulationConfig, sink: Sink) -> SimpleNam
     closed = finish + rng.integers(2 * HOUR, 3 * DAY, n)
     res = pick(["RESOLVED", "UNRESOLVED", "CREDITED"], rng.choice(3, n, p=[0.8, 0.15, 0.05]))
     _emit_cases(
-        sink, s, cust, case_id, pick(CASE_TYPES, ctype), pick(CHANNELS, chan), opened, closed, res, finish
+        sink,
+        s,
+        customers=cust,
+        case_id=case_id,
+        case_type=pick(CASE_TYPES, ctype),
+        channel=pick(CHANNELS, chan),
+        opened_at=opened,
+        closed_at=closed,
+        resolution=res,
+        finish=finish,
     )
     ri = np.flatnonzero(repair)
     _emit_appts(
         sink,
         s,
-        cust[ri],
-        appt_ids(s, cust[ri], 2 + k[ri]),
-        "REPAIR",
-        None,
-        opened[ri] + HOUR,
-        rstart[ri],
-        rarr[ri],
-        rdone[ri],
-        "COMPLETED",
-        np.full(len(ri), "OK", dtype=object),
-        finish[ri],
-        rng,
+        customers=cust[ri],
+        appointment_id=appt_ids(s, cust[ri], 2 + k[ri]),
+        appointment_type="REPAIR",
+        previous_appointment_id=None,
+        booked_at=opened[ri] + HOUR,
+        window_start_at=rstart[ri],
+        arrived_at=rarr[ri],
+        completed_at=rdone[ri],
+        status="COMPLETED",
+        note_codes=np.full(len(ri), "OK", dtype=object),
+        finish=finish[ri],
+        rng=rng,
         case_id=case_id.take(ri),
     )
 
@@ -420,36 +430,38 @@ def care(rng, s, period: Period, cfg: SimulationConfig, sink: Sink) -> SimpleNam
     return SimpleNamespace(visits=visits, contacts=contacts, fees=fees)
 
 
-def _emit_cases(sink, s, cust, case_id, ctype, chan, opened, closed, res, finish):
+def _emit_cases(
+    sink: Sink, s, *, customers, case_id, case_type, channel, opened_at, closed_at, resolution, finish
+):
     """A case is exported when opened and again when closed (if it closes inside the period)."""
-    n = len(cust)
+    n = len(customers)
     sink.emit(
         "crm__cases",
-        cust,
+        customers,
         finish,
-        opened,
+        opened_at,
         case_id=case_id,
-        customer_id=s.cid.take(cust),
-        case_type=ctype,
-        channel=chan,
-        opened_at=opened,
+        customer_id=s.cid.take(customers),
+        case_type=case_type,
+        channel=channel,
+        opened_at=opened_at,
         closed_at=np.full(n, NULL),
         resolution_code=None,
-        updated_at=opened,
+        updated_at=opened_at,
     )
     sink.emit(
         "crm__cases",
-        cust,
+        customers,
         finish,
-        closed,
+        closed_at,
         case_id=case_id,
-        customer_id=s.cid.take(cust),
-        case_type=ctype,
-        channel=chan,
-        opened_at=opened,
-        closed_at=closed,
-        resolution_code=res,
-        updated_at=closed,
+        customer_id=s.cid.take(customers),
+        case_type=case_type,
+        channel=channel,
+        opened_at=opened_at,
+        closed_at=closed_at,
+        resolution_code=resolution,
+        updated_at=closed_at,
     )
 
 
@@ -484,7 +496,18 @@ def complaints(rng, s, period: Period, cfg: SimulationConfig, sink: Sink) -> Sim
     num = case_num(s, cust, 20 + rank)
     case_id = ids("K", num, CASE_WIDTH)
     chan = pick(CHANNELS, rng.choice(4, n, p=[0.4, 0.25, 0.15, 0.2]))
-    _emit_cases(sink, s, cust, case_id, "COMPLAINT", chan, opened, closed, res, finish)
+    _emit_cases(
+        sink,
+        s,
+        customers=cust,
+        case_id=case_id,
+        case_type="COMPLAINT",
+        channel=chan,
+        opened_at=opened,
+        closed_at=closed,
+        resolution=res,
+        finish=finish,
+    )
     sink.emit(
         "crm__contacts",
         cust,
