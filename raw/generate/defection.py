@@ -6,6 +6,8 @@ partial cancel, cancellation, win-back) and the answer-key rows for defections a
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pyarrow as pa
 
@@ -174,6 +176,21 @@ def level_probabilities(s, sink: Sink, period: Period, horizon_days: int) -> dic
     return {k: np.concatenate(v) for k, v in out.items()}
 
 
+@dataclass(frozen=True)
+class SubscriptionChanges:
+    """What happens to a chunk's subscriptions after sign-up, one element (or row) per customer."""
+
+    new_plan: np.ndarray  # plan per (customer, slot) after a downgrade
+    downgraded: np.ndarray
+    downgraded_at: np.ndarray
+    partial_cancelled: np.ndarray  # one product of a bundle cancelled, the customer stays
+    partial_slot: np.ndarray
+    partial_cancelled_at: np.ndarray
+    won_back: np.ndarray  # a new broadband subscription after a voluntary defection
+    won_back_at: np.ndarray
+    second_defected_at: np.ndarray  # NULL unless the won-back customer defects again
+
+
 def subscriptions(rng, s, period: Period, cfg: SimulationConfig, sink: Sink, plans: Plans, key: dict) -> None:
     """Subscription versions and customer versions; sets s.start/end/price_after/change_at for billing."""
     n = s.n
@@ -218,9 +235,20 @@ def subscriptions(rng, s, period: Period, cfg: SimulationConfig, sink: Sink, pla
     s.price[:, 3] = np.where(wplan == s.promised_plan, np.minimum(wprice, s.promised_price), wprice)
     s.price_after[:, 3] = s.price[:, 3]
 
-    _emit_subscription_rows(rng, s, period, sink, plans, new_plan, dg, t_dg, pcan, pslot, t_pc, wb, d2)
+    changes = SubscriptionChanges(
+        new_plan=new_plan,
+        downgraded=dg,
+        downgraded_at=t_dg,
+        partial_cancelled=pcan,
+        partial_slot=pslot,
+        partial_cancelled_at=t_pc,
+        won_back=wb,
+        won_back_at=t_wb,
+        second_defected_at=d2,
+    )
+    _emit_subscription_rows(rng, s, period, sink, plans, changes)
     _emit_customer_rows(rng, s, period, sink)
-    _key_rows(s, dg, t_dg, plans, new_plan, wb, t_wb, d2, key)
+    _key_rows(s, plans, changes, key)
 
 
 def _sub_rows(
@@ -289,7 +317,9 @@ def _reason_capture(rng, reason):
     return code, np.where(mode != 0, text, None)
 
 
-def _emit_subscription_rows(rng, s, period, sink, plans, new_plan, dg, t_dg, pcan, pslot, t_pc, wb, d2):
+def _emit_subscription_rows(
+    rng, s, period: Period, sink: Sink, plans: Plans, changes: SubscriptionChanges
+) -> None:
     n = s.n
     c, k = np.nonzero(s.has[:, :3])
     _sub_rows(
@@ -308,13 +338,13 @@ def _emit_subscription_rows(rng, s, period, sink, plans, new_plan, dg, t_dg, pca
         updated_at=s.signup[c],
         plans=plans,
     )
-    c = np.flatnonzero(dg)
+    c = np.flatnonzero(changes.downgraded)
     _sub_rows(
         sink,
         s,
         customers=c,
         slot=np.zeros(len(c), dtype=int),
-        plan_index=new_plan[c, 0],
+        plan_index=changes.new_plan[c, 0],
         monthly_price=s.price_after[c, 0],
         status="ACTIVE",
         started_at=s.signup[c],
@@ -322,11 +352,11 @@ def _emit_subscription_rows(rng, s, period, sink, plans, new_plan, dg, t_dg, pca
         cancel_type=None,
         reason_code=None,
         reason_text=None,
-        updated_at=t_dg[c],
+        updated_at=changes.downgraded_at[c],
         plans=plans,
     )
-    c = np.flatnonzero(pcan)
-    k = pslot[c]
+    c = np.flatnonzero(changes.partial_cancelled)
+    k = changes.partial_slot[c]
     code = pick(REASONS, rng.choice([0, 4, 7], len(c)))
     _sub_rows(
         sink,
@@ -337,11 +367,11 @@ def _emit_subscription_rows(rng, s, period, sink, plans, new_plan, dg, t_dg, pca
         monthly_price=s.price[c, k],
         status="CANCELLED",
         started_at=s.signup[c],
-        cancelled_at=t_pc[c],
+        cancelled_at=changes.partial_cancelled_at[c],
         cancel_type="VOL",
         reason_code=code,
         reason_text=None,
-        updated_at=t_pc[c],
+        updated_at=changes.partial_cancelled_at[c],
         plans=plans,
     )
     # the defection: every subscription still active is cancelled the same instant
@@ -351,7 +381,7 @@ def _emit_subscription_rows(rng, s, period, sink, plans, new_plan, dg, t_dg, pca
     s.reason_code, s.reason_text = np.full(n, None, dtype=object), np.full(n, None, dtype=object)
     dc = np.flatnonzero(defected)
     s.reason_code[dc], s.reason_text[dc] = _reason_capture(rng, s.reason[dc])
-    plan_now = np.where(s.change_at[c, k] <= s.defected_at[c], new_plan[c, k], s.plan[c, k])
+    plan_now = np.where(s.change_at[c, k] <= s.defected_at[c], changes.new_plan[c, k], s.plan[c, k])
     price_now = np.where(s.change_at[c, k] <= s.defected_at[c], s.price_after[c, k], s.price[c, k])
     _sub_rows(
         sink,
@@ -369,7 +399,7 @@ def _emit_subscription_rows(rng, s, period, sink, plans, new_plan, dg, t_dg, pca
         updated_at=s.defected_at[c],
         plans=plans,
     )
-    c = np.flatnonzero(wb)
+    c = np.flatnonzero(changes.won_back)
     three = np.full(len(c), 3)
     _sub_rows(
         sink,
@@ -387,7 +417,7 @@ def _emit_subscription_rows(rng, s, period, sink, plans, new_plan, dg, t_dg, pca
         updated_at=s.start[c, 3],
         plans=plans,
     )
-    c = np.flatnonzero(d2 != NULL)
+    c = np.flatnonzero(changes.second_defected_at != NULL)
     reason = rng.choice([0, 4], len(c))
     s.wb_code = pick(REASONS, reason)
     _sub_rows(
@@ -399,11 +429,11 @@ def _emit_subscription_rows(rng, s, period, sink, plans, new_plan, dg, t_dg, pca
         monthly_price=s.price[c, 3],
         status="CANCELLED",
         started_at=s.start[c, 3],
-        cancelled_at=d2[c],
+        cancelled_at=changes.second_defected_at[c],
         cancel_type="VOL",
         reason_code=s.wb_code,
         reason_text=None,
-        updated_at=d2[c],
+        updated_at=changes.second_defected_at[c],
         plans=plans,
     )
 
@@ -461,7 +491,7 @@ def _emit_customer_rows(rng, s, period, sink):
     )
 
 
-def _key_rows(s, dg, t_dg, plans, new_plan, wb, t_wb, d2, key):
+def _key_rows(s, plans: Plans, changes: SubscriptionChanges, key: dict) -> None:
     c = np.flatnonzero(s.defected_at != NULL)
     rows = [
         dict(
@@ -473,23 +503,23 @@ def _key_rows(s, dg, t_dg, plans, new_plan, wb, t_wb, d2, key):
             code=s.reason_code[c],
         )
     ]
-    c2 = np.flatnonzero(d2 != NULL)
+    c2 = np.flatnonzero(changes.second_defected_at != NULL)
     rows.append(
         dict(
             cust=c2,
             episode=np.full(len(c2), 2),
-            started=t_wb[c2],
-            defected=d2[c2],
+            started=changes.won_back_at[c2],
+            defected=changes.second_defected_at[c2],
             type=np.full(len(c2), "voluntary", dtype=object),
             code=s.wb_code,
         )
     )
     key["defections"] = rows
-    c = np.flatnonzero(dg)
+    c = np.flatnonzero(changes.downgraded)
     key["downgrades"] = dict(
         cust=c,
         sub=ids("S", s.sub_num[c, 0], 9),
-        at=t_dg[c],
+        at=changes.downgraded_at[c],
         from_plan=plans.code[s.plan[c, 0]],
-        to_plan=plans.code[new_plan[c, 0]],
+        to_plan=plans.code[changes.new_plan[c, 0]],
     )
