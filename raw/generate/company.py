@@ -141,7 +141,9 @@ def generate_company(
                 tidy.count("email_format", email_table, int(pc.sum(pc.not_equal(col, s.email)).as_py() or 0))
         for k, v in tidy.counts.items():
             untidy_counts[k] = untidy_counts.get(k, 0) + v
-        totals["poor"] += _write_key(key, s, sink, cutoff, period, rules, comp, chunk_key, camp)
+        totals["poor"] += _write_key(
+            key, s, sink, cutoff=cutoff, period=period, rules=rules, complaints=comp, chunk_key=chunk_key
+        )
         _write_level_probabilities(key, s, defection.level_probabilities(s, sink, period, horizon_days))
         totals["defections"] += sum(len(r["cust"]) for r in chunk_key["defections"])
         del s, sink, comp, bplan, inst, cr  # free the chunk before the next one is built
@@ -267,7 +269,8 @@ def _write_boundary_events(key: KeyWriter, s, sink: Sink, cutoff, period) -> Non
     key.write("boundary_events", {c: np.array(v, dtype=object) for c, v in columns.items()})
 
 
-def _write_key(key: KeyWriter, s, sink: Sink, cutoff, period, rules, comp, chunk_key, camp) -> int:
+def _write_key(key: KeyWriter, s, sink: Sink, *, cutoff, period, rules, complaints, chunk_key) -> int:
+    """The chunk's rows of every answer-key file; returns how many planted poor experiences were kept."""
     key.write(
         "customers",
         {
@@ -318,14 +321,14 @@ def _write_key(key: KeyWriter, s, sink: Sink, cutoff, period, rules, comp, chunk
         },
     )
     _write_boundary_events(key, s, sink, cutoff, period)
-    ok = np.flatnonzero(comp.finish < cutoff[comp.cust])
+    ok = np.flatnonzero(complaints.finish < cutoff[complaints.cust])
     key.write(
         "complaints",
         {
-            "customer_id": s.cid.take(pa.array(comp.cust[ok])),
-            "case_id": comp.case_id.take(pa.array(ok)),
-            "complained_at": utc_text(comp.opened[ok]),
-            "handled_well": np.where(comp.handled_written[ok], "true", "false").astype(object),
+            "customer_id": s.cid.take(pa.array(complaints.cust[ok])),
+            "case_id": complaints.case_id.take(pa.array(ok)),
+            "complained_at": utc_text(complaints.opened[ok]),
+            "handled_well": np.where(complaints.handled_written[ok], "true", "false").astype(object),
         },
     )
     d = chunk_key["defections"]
