@@ -17,6 +17,7 @@ class SimulationConfig:
     tv_rate: float = 0.35
     mobile_rate: float = 0.3
     contract_mix: tuple[float, float, float] = (0.3, 0.4, 0.3)  # MONTHLY, 12M, 24M
+    customer_change_rate: float = 0.3  # customers re-exported once with a changed region or opt-in
     # --- planted marketing / installation poor experiences
     offer_not_honoured_rate: float = 0.03  # of subscriptions on the promised plan
     late_arrival_rate: float = 0.05  # of installs

@@ -247,7 +247,7 @@ def subscriptions(rng, s, period: Period, cfg: SimulationConfig, sink: Sink, pla
         second_defected_at=d2,
     )
     _emit_subscription_rows(rng, s, period, sink, plans, changes)
-    _emit_customer_rows(rng, s, period, sink)
+    _emit_customer_rows(rng, s, period, cfg, sink)
     _key_rows(s, plans, changes, key)
 
 
@@ -438,7 +438,7 @@ def _emit_subscription_rows(
     )
 
 
-def _emit_customer_rows(rng, s, period, sink):
+def _emit_customer_rows(rng, s, period: Period, cfg: SimulationConfig, sink: Sink) -> None:
     n = s.n
     c = np.arange(n)
     camp = pa.array(
@@ -469,7 +469,7 @@ def _emit_customer_rows(rng, s, period, sink):
     )
     later = s.signup + 7 * DAY
     when = later + (rng.random(n) * np.maximum(period.te - later, 0)).astype(np.int64)
-    ch = np.flatnonzero((rng.random(n) < 0.3) & (when < period.te))
+    ch = np.flatnonzero((rng.random(n) < cfg.customer_change_rate) & (when < period.te))
     region = s.region.copy()
     opt = s.opt_in.copy()
     move = rng.random(n) < 0.5
