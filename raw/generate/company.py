@@ -60,12 +60,15 @@ def generate_company(
     chunk_size: int = 100_000,
     horizon_days: int = 90,
     company: str = DEFAULT_COMPANY,
+    rule_aliases: dict[str, str] | None = None,
 ) -> GenerationSummary:
     """Simulate `customers` customers over `days` export days and write exports plus answer key.
 
     Same arguments -> byte-identical files. Memory is bounded by `chunk_size` customers. `horizon_days` is the
     window of the answer key's planted per-level defection probabilities (the dbt var defection_horizon_days).
-    `company` names the profile whose seed thresholds the boundary events are planted at.
+    `company` names the profile whose seed thresholds the boundary events and survey scores follow;
+    `rule_aliases` maps a rule of the simulation to the company's rule judging the same thing when its seed
+    names it otherwise.
     """
     if customers < 1 or days < 1 or chunk_size < 1:
         raise ValueError("customers, days and chunk_size must be positive")
@@ -78,7 +81,9 @@ def generate_company(
     writer = DayWriter(Path(out_dir), period, ref)
     key = KeyWriter(Path(answer_key_dir))
     rules = {r["rule_id"]: r for r in ref.rules}
-    thresholds = rule_thresholds(company)
+    thresholds = dict(rule_thresholds(company))
+    for simulated, own in (rule_aliases or {}).items():
+        thresholds[simulated] = thresholds[own]
     company_codes = [c["failure_code"] for c in ref.failure_codes if c["caused_by"] == "company"]
     untidy_counts: dict[tuple[str, str], int] = {}
     totals = dict(poor=0, defections=0)

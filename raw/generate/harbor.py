@@ -174,6 +174,7 @@ def generate_harbor(
             config=harbor_config(),
             progress=progress,
             company=NAME,
+            rule_aliases={SURVEY_RULE[0]: SURVEY_RULE[1]},
         )
         snapshot.mkdir(parents=True)
         surveys = _survey_emails(daily)

@@ -82,10 +82,17 @@ def _survey(
     )
     answered = rng.random(n) < cfg.response_rate
     low = rng.random(n) < np.where(after_poor, cfg.low_score_after_poor, cfg.low_score_baseline)
-    if relationship:
-        score = np.where(low, rng.integers(0, 7, n), rng.integers(7, 11, n))
-    else:
-        score = np.where(low, rng.integers(1, 3, n), rng.integers(3, 6, n))
+    # a low score is one the company's rule judges poor (at or below the seed's threshold), drawn over the
+    # whole scale on either side of it, so answers at and just above the threshold occur on their own
+    scale_min, scale_max = (0, 10) if relationship else (1, 5)
+    if rule not in s.thresholds and n:
+        raise ValueError(f"survey {survey_id} is sent but the company's seed has no rule {rule} to judge it")
+    poor_at_or_below = int(s.thresholds.get(rule, scale_max))  # (nothing is drawn when nobody is invited)
+    score = np.where(
+        low,
+        rng.integers(scale_min, poor_at_or_below + 1, n),
+        rng.integers(poor_at_or_below + 1, scale_max + 1, n),
+    )
     responded = sent + rng.integers(1 * HOUR, 2 * DAY, n)
     r = np.flatnonzero(answered)
     fin = np.maximum(inv_fin[r], responded[r])
