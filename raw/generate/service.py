@@ -33,11 +33,13 @@ def case_num(s, cust, k):
     return s.gid[cust] * 40 + k
 
 
-def _visit(rng, n, wstart, late=None):
-    """Arrival and completion of a visit inside its 4-hour window (or late after it)."""
+def _visit(rng, n, wstart, late=None, late_after=0):
+    """Arrival and completion of a visit inside its 4-hour window (or late: 15-165 minutes beyond `late_after`
+    seconds past the window's end, the lateness the company tolerates)."""
     arrived = wstart + rng.integers(0, int(3.5 * HOUR), n)
     if late is not None:
-        arrived = np.where(late, wstart + 4 * HOUR + rng.integers(30 * MINUTE, 180 * MINUTE, n), arrived)
+        lateness = late_after + rng.integers(15 * MINUTE, 165 * MINUTE, n)
+        arrived = np.where(late, wstart + 4 * HOUR + lateness, arrived)
     return arrived, arrived + rng.integers(1 * HOUR, 3 * HOUR, n)
 
 
@@ -93,7 +95,8 @@ def installs(rng, s, period: Period, cfg: SimulationConfig, sink: Sink) -> Simpl
     kind = rng.choice(5, n, p=[1 - sum(p), *p])  # 0 normal, 1 late, 2 no-show, 3 missing tool, 4 damage
     booked = s.signup + 10 * MINUTE
     wstart = (s.signup // DAY + rng.integers(2, 8, n)) * DAY + rng.choice(SLOTS, n)
-    arrived, completed = _visit(rng, n, wstart, late=kind == 1)
+    tolerated = int(s.thresholds["late_arrival"]) * MINUTE
+    arrived, completed = _visit(rng, n, wstart, late=kind == 1, late_after=tolerated)
     boundary = None
     ordinary = np.flatnonzero(kind == 0)
     if cfg.late_arrival_rate > 0 and len(ordinary) >= len(BOUNDARY_OFFSETS):
@@ -115,7 +118,9 @@ def installs(rng, s, period: Period, cfg: SimulationConfig, sink: Sink) -> Simpl
     second = (kind == 2) | (kind == 3)
     c2 = cust[second]
     w2 = wstart[second] + rng.integers(2, 6, len(c2)) * DAY
-    w2 = np.where(kind[second] == 3, wstart[second] + rng.integers(2, 11, len(c2)) * DAY, w2)
+    # a follow-up comes 2 days up to 3 days short of the seed's repeat-visit window
+    follow_up_days = rng.integers(2, int(s.thresholds["repeat_visit"]) - 3, len(c2))
+    w2 = np.where(kind[second] == 3, wstart[second] + follow_up_days * DAY, w2)
     a2, done2 = _visit(rng, len(c2), w2)
     finish = np.where(noshow, wstart + 4 * HOUR, completed)
     finish2 = done2
@@ -224,20 +229,23 @@ def care(rng, s, period: Period, cfg: SimulationConfig, sink: Sink) -> SimpleNam
     fee_j = np.full(n, -1)
     fee_j[fee] = next_invoice(s, cust[fee], rdone[fee])
     fee_t = np.where(fee_j >= 0, s.inv_t[cust, np.maximum(fee_j, 0)], NULL)
-    # second contact: a planted repeat within days, or a normal one more than a week later
+    # second contact: a planted repeat 1 day up to 1 day short of the seed's repeat-contact window, or a
+    # normal one more than a day after that window
+    repeat_days = int(s.thresholds["repeat_contact"])
     rep_contact = rng.random(n) < cfg.repeat_contact_rate
     second = rep_contact | (rng.random(n) < cfg.normal_second_contact_rate)
     t2 = np.where(
         rep_contact,
-        opened + DAY + rng.integers(0, 5 * DAY, n),
-        opened + 8 * DAY + rng.integers(0, 12 * DAY, n),
+        opened + DAY + rng.integers(0, (repeat_days - 2) * DAY, n),
+        opened + (repeat_days + 1) * DAY + rng.integers(0, 12 * DAY, n),
     )
     finish = np.maximum.reduce([opened, np.where(second, t2, opened), np.where(repair, rdone, opened)])
     ok = finish < period.te  # a chain that cannot finish inside the period is not simulated at all
     finish = np.where(ok, finish, period.te + DAY)
-    # a quote only counts within 30 days before the invoice: no fee when the invoice is later than that;
+    # a quote only counts within the seed's days before the invoice: no fee when the invoice is later;
     # and the fee is billed only after the case's chain is over, so the quote is always exported with it
-    fee &= (fee_j >= 0) & (unquoted | (fee_t - opened <= 29 * DAY)) & (finish < fee_t)
+    quote_window = (int(s.thresholds["unquoted_fee"]) - 1) * DAY
+    fee &= (fee_j >= 0) & (unquoted | (fee_t - opened <= quote_window)) & (finish < fee_t)
     quoted = fee & ~unquoted
     unquoted &= fee
 
@@ -247,8 +255,16 @@ def care(rng, s, period: Period, cfg: SimulationConfig, sink: Sink) -> SimpleNam
     promise_code = np.where(promise, "TECH_NEXT_DAY", np.where(quoted, "FEE_QUOTED", None))
     callback = (promise_code == None) & (rng.random(n) < 0.05)  # noqa: E711
     promise_code = np.where(callback, "CALLBACK", promise_code)
-    wait1 = np.where(long_wait, rng.integers(1000, 3601, n), rng.integers(10, 590, n))
-    tr1 = np.where(transfers, rng.integers(2, 5, n), rng.integers(0, 2, n))
+    # planted long waits and transfer counts lie beyond the seed's threshold, ordinary ones well below it
+    wait_limit, transfer_limit = int(s.thresholds["long_wait"]), int(s.thresholds["many_transfers"])
+    wait1 = np.where(
+        long_wait,
+        rng.integers(wait_limit + 100, wait_limit + 2701, n),
+        rng.integers(10, min(590, wait_limit), n),
+    )
+    tr1 = np.where(
+        transfers, rng.integers(transfer_limit, transfer_limit + 3, n), rng.integers(0, transfer_limit, n)
+    )
     # boundary events: a few ordinary first contacts whose wait / transfer count is set at and next to the
     # seed's threshold; the rule's comparison (wait >, transfers >=) decides which are poor
     ordinary = np.flatnonzero(ok & ~long_wait & ~transfers & ~broken)
