@@ -64,7 +64,9 @@ def plan(rng, s, period: Period, cfg: SimulationConfig, company_codes: list[str]
     )
 
     b.over_j = np.where(rng.random(n) < cfg.overcharge_rate, _random_valid_j(rng, s.inv_ok, fj), -1)
-    b.over_f = rng.uniform(1.2, 1.5, n)
+    # an overcharge is 15-45 points above the percentage the seed's rule tolerates
+    tolerated = s.thresholds["overcharge"]
+    b.over_f = rng.uniform(1 + (tolerated + 15) / 100, 1 + (tolerated + 45) / 100, n)
     c = np.flatnonzero(b.over_j >= 0)
     t = s.inv_t[c, b.over_j[c]]
     sink.plant("overcharge", c, t, "billing__invoice_lines", line_ids(s.inv_num[c, b.over_j[c]], 0), t, t)
