@@ -102,7 +102,7 @@ def plan(rng, s, period: Period, cfg: SimulationConfig, company_codes: list[str]
     return b
 
 
-def write(rng, s, b, fees, period: Period, cfg: SimulationConfig, sink: Sink, plans) -> None:
+def write(rng, s, *, billing_plan, fees, period: Period, cfg: SimulationConfig, sink: Sink, plans) -> None:
     """Accounts, invoices, lines, payments, goodwill, given the final subscription intervals (s.start/end)."""
     n, m = s.n, s.inv_ok.shape[1]
     cust = np.arange(n)
@@ -142,12 +142,12 @@ def write(rng, s, b, fees, period: Period, cfg: SimulationConfig, sink: Sink, pl
         r = np.flatnonzero(a)
         amt = price[ii[r], jj[r], k]
         if k == 0:
-            over = jj[r] == b.over_j[ii[r]]
-            amt = np.where(over, np.round(amt * b.over_f[ii[r]]).astype(np.int64), amt)
+            over = jj[r] == billing_plan.over_j[ii[r]]
+            amt = np.where(over, np.round(amt * billing_plan.over_f[ii[r]]).astype(np.int64), amt)
         add(r, k, "RECURRING", np.full(len(r), k), amt, desc="Monthly charge")
     first = ep1[ii, jj] & (jj == s.first_j[ii])
     promo_months = (jj >= s.first_j[ii]) & (jj < s.first_j[ii] + cfg.promo_months) & active[ii, jj, 0]
-    promo = s.promo[ii] & promo_months & ~(first & b.promo_missing[ii])
+    promo = s.promo[ii] & promo_months & ~(first & billing_plan.promo_missing[ii])
     r = np.flatnonzero(promo)
     add(
         r,
@@ -235,11 +235,12 @@ def write(rng, s, b, fees, period: Period, cfg: SimulationConfig, sink: Sink, pl
 
     # payments: one attempt on the due date, a retry when it failed
     at = inv_t + 14 * DAY + s.pay_h[ii, jj]
-    bad = ep1[ii, jj] & (b.bad_j[ii] >= 0) & (jj >= b.bad_j[ii])
-    company = ep1[ii, jj] & (jj == b.fail_j[ii]) & ~bad
-    customer = b.cust_fail[ii, jj] & ~bad & ~company
+    bad = ep1[ii, jj] & (billing_plan.bad_j[ii] >= 0) & (jj >= billing_plan.bad_j[ii])
+    company = ep1[ii, jj] & (jj == billing_plan.fail_j[ii]) & ~bad
+    customer = billing_plan.cust_fail[ii, jj] & ~bad & ~company
     failed = bad | company | customer
-    code = np.where(company, b.fail_code[ii], np.where(bad | customer, b.cust_code[ii, jj], None))
+    customer_code = np.where(bad | customer, billing_plan.cust_code[ii, jj], None)
+    code = np.where(company, billing_plan.fail_code[ii], customer_code)
     retry_at = at + np.where(company, rng.integers(2, 6, len(ii)) * DAY, 3 * DAY)
     r = np.flatnonzero(failed)
     sink.emit(

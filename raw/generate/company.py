@@ -118,10 +118,12 @@ def generate_company(
         bplan = billing.plan(rng, s, period, cfg, company_codes, sink)
         survey.surveys(rng, s, period, cfg, sink, [inst, cr.visits], cr.contacts)
         comp = service.complaints(rng, s, period, cfg, sink)
-        defection.hazard(rng, s, period, cfg, sink, comp, bplan)
+        defection.hazard(rng, s, period=period, cfg=cfg, sink=sink, complaints=comp, billing_plan=bplan)
         chunk_key: dict = {}
         defection.subscriptions(rng, s, period, cfg, sink, plans, chunk_key)
-        billing.write(rng, s, bplan, cr.fees, period, cfg, sink, plans)
+        billing.write(
+            rng, s, billing_plan=bplan, fees=cr.fees, period=period, cfg=cfg, sink=sink, plans=plans
+        )
         if cfg.untidy:
             _out_of_range(rng, s, cfg, sink)
         survey.unmatchable(rng, s, period, cfg, sink, c0)

@@ -39,13 +39,14 @@ def _weekly(cust, t, n, weeks, period) -> np.ndarray:
     return out
 
 
-def hazard(rng, s, period: Period, cfg: SimulationConfig, sink: Sink, comp, bill) -> None:
+def hazard(rng, s, *, period: Period, cfg: SimulationConfig, sink: Sink, complaints, billing_plan) -> None:
     """Decide s.defected_at (NULL = stays) and s.invol for the first episode."""
     n, weeks = s.n, -(-period.days // 7)
     pcust, pt, _, _ = sink.poor_times()
     poor = _weekly(pcust, pt, n, weeks, period)
-    well = _weekly(comp.cust[comp.well], comp.closed[comp.well], n, weeks, period)
-    bad = _weekly(comp.cust[~comp.well], comp.opened[~comp.well] + 7 * DAY, n, weeks, period)
+    handled = complaints.well
+    well = _weekly(complaints.cust[handled], complaints.closed[handled], n, weeks, period)
+    bad = _weekly(complaints.cust[~handled], complaints.opened[~handled] + 7 * DAY, n, weeks, period)
     start_week = (s.signup + 21 * DAY - period.t0) // WEEK + 1
     alive = np.ones(n, dtype=bool)
     week = np.full(n, -1)
@@ -72,7 +73,7 @@ def hazard(rng, s, period: Period, cfg: SimulationConfig, sink: Sink, comp, bill
         alive &= ~hit
     when = (period.day0 + week * 7 + rng.integers(0, 7, n)) * DAY + rng.integers(9 * HOUR, 19 * HOUR, n)
     vol = np.where((week >= 0) & (when < period.te), when, NULL)
-    invol = bill.invol_at
+    invol = billing_plan.invol_at
     use_invol = (invol != NULL) & ((vol == NULL) | (invol < vol))
     s.defected_at = np.where(use_invol, invol, vol)
     s.invol = use_invol
