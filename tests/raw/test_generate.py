@@ -296,3 +296,34 @@ def test_boundary_events_sit_at_the_seed_thresholds_and_are_classified_as_the_ke
     poor = pd.read_csv(small_company.answer_key_dir / "poor_experiences.csv", dtype=str)
     in_poor_key = set(zip(poor["kind"], poor["evidence_id"], strict=True))
     assert [event in in_poor_key for event in boundary_ids] == expected
+
+
+def test_planted_and_ordinary_events_follow_the_thresholds_the_generator_reads(tmp_path, monkeypatch):
+    """With other thresholds than the demo seed's, waits, transfers and survey scores are split at those:
+    the figures come from the thresholds read, not from constants of the generator."""
+    import raw.generate.company as company
+    from raw.generate.reference import rule_thresholds
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from rules_oracle import num, read_table
+
+    shifted = {**rule_thresholds(), "long_wait": 300.0, "many_transfers": 3.0, "nps_detractor": 4.0}
+    monkeypatch.setattr(company, "rule_thresholds", lambda name: shifted)
+    root = run_tiny(tmp_path, seed=11, days=240, config=SimulationConfig(untidy=False))
+    key = pd.read_csv(root / "key" / "boundary_events.csv", dtype=str)
+    for rule in ("long_wait", "many_transfers"):
+        values = set(key.loc[key["rule_id"] == rule, "value"].astype(int))
+        assert values == {int(shifted[rule]) - 1, int(shifted[rule]), int(shifted[rule]) + 1}
+
+    poor = pd.read_csv(root / "key" / "poor_experiences.csv", dtype=str)
+    planted = {kind: set(poor.loc[poor["kind"] == kind, "evidence_id"]) for kind in poor["kind"].unique()}
+    contacts = read_table(root / "exports", "crm__contacts")
+    long_wait = set(contacts.loc[num(contacts["wait_seconds"]) > shifted["long_wait"], "contact_id"])
+    transfers = set(contacts.loc[num(contacts["transfer_count"]) >= shifted["many_transfers"], "contact_id"])
+    assert long_wait and long_wait == planted["long_wait"]
+    assert transfers and transfers == planted["many_transfers"]
+    responses = read_table(root / "exports", "survey__responses")
+    nps = responses[responses["response_id"].str.startswith("RN")]
+    detractors = set(nps.loc[num(nps["score"]) <= shifted["nps_detractor"], "response_id"])
+    assert detractors and detractors == planted["nps_detractor"]
+    assert (num(nps["score"]) == shifted["nps_detractor"] + 1).any()
