@@ -55,12 +55,12 @@ def plan(rng, s, period: Period, cfg: SimulationConfig, company_codes: list[str]
     c = np.flatnonzero(b.promo_missing)
     sink.plant(
         "promo_not_applied",
-        c,
-        first_t[c],
-        "billing__invoices",
-        invoice_ids(s.inv_num[c, fj[c]]),
-        first_t[c],
-        first_t[c],
+        customers=c,
+        occurred_at=first_t[c],
+        table="billing__invoices",
+        evidence=invoice_ids(s.inv_num[c, fj[c]]),
+        finish=first_t[c],
+        written=first_t[c],
     )
 
     b.over_j = np.where(rng.random(n) < cfg.overcharge_rate, _random_valid_j(rng, s.inv_ok, fj), -1)
@@ -69,7 +69,15 @@ def plan(rng, s, period: Period, cfg: SimulationConfig, company_codes: list[str]
     b.over_f = rng.uniform(1 + (tolerated + 15) / 100, 1 + (tolerated + 45) / 100, n)
     c = np.flatnonzero(b.over_j >= 0)
     t = s.inv_t[c, b.over_j[c]]
-    sink.plant("overcharge", c, t, "billing__invoice_lines", line_ids(s.inv_num[c, b.over_j[c]], 0), t, t)
+    sink.plant(
+        "overcharge",
+        customers=c,
+        occurred_at=t,
+        table="billing__invoice_lines",
+        evidence=line_ids(s.inv_num[c, b.over_j[c]], 0),
+        finish=t,
+        written=t,
+    )
 
     b.fail_j = np.where(
         rng.random(n) < cfg.company_payment_failure_rate, _random_valid_j(rng, s.inv_ok, fj), -1
@@ -83,12 +91,12 @@ def plan(rng, s, period: Period, cfg: SimulationConfig, company_codes: list[str]
     at = inv_t + 14 * DAY + s.pay_h[c, b.fail_j[c]]
     sink.plant(
         "company_payment_failure",
-        c,
-        at,
-        "billing__payments",
-        payment_ids(s.inv_num[c, b.fail_j[c]], 0),
-        inv_t,
-        at,
+        customers=c,
+        occurred_at=at,
+        table="billing__payments",
+        evidence=payment_ids(s.inv_num[c, b.fail_j[c]], 0),
+        finish=inv_t,
+        written=at,
     )
 
     third = b.bad_j + 2

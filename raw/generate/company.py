@@ -106,12 +106,12 @@ def generate_company(
         c = np.flatnonzero(s.offer_not_honoured)
         sink.plant(
             "offer_not_honoured",
-            c,
-            s.signup[c],
-            "crm__subscriptions",
-            ids("S", s.sub_num[c, 0], 9),
-            np.full(len(c), NULL),
-            s.signup[c],
+            customers=c,
+            occurred_at=s.signup[c],
+            table="crm__subscriptions",
+            evidence=ids("S", s.sub_num[c, 0], 9),
+            finish=np.full(len(c), NULL),
+            written=s.signup[c],
         )
         inst = service.installs(rng, s, period, cfg, sink)
         cr = service.care(rng, s, period, cfg, sink)

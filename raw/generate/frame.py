@@ -108,16 +108,17 @@ class Sink:
     def emit(self, table: str, cust, finish, t, **cols) -> None:
         self.tables.setdefault(table, []).append(Rows(cols, cust, finish, t))
 
-    def plant(self, rule_id: str, cust, t, table: str, evidence, finish, written) -> None:
-        """One planted poor experience per element; kept in the key iff its evidence row is written."""
-        cust = np.asarray(cust, dtype=np.int64)
+    def plant(self, rule_id: str, *, customers, occurred_at, table: str, evidence, finish, written) -> None:
+        """One planted poor experience per element; kept in the key iff its evidence row is written (at
+        `written`, by a chain that ends at `finish`)."""
+        cust = np.asarray(customers, dtype=np.int64)
         if len(cust) == 0:
             return
         self.poor.append(
             dict(
                 rule=rule_id,
                 cust=cust,
-                t=np.asarray(t, dtype=np.int64),
+                t=np.asarray(occurred_at, dtype=np.int64),
                 table=table,
                 evidence=evidence,
                 finish=np.asarray(finish, dtype=np.int64),

@@ -165,7 +165,15 @@ def installs(rng, s, period: Period, cfg: SimulationConfig, sink: Sink) -> Simpl
         ("property_damage", 4, arrived),
     ]:
         m = kind == k
-        sink.plant(rule, cust[m], at[m], "crm__appointments", aid.filter(m), finish[m], at[m])
+        sink.plant(
+            rule,
+            customers=cust[m],
+            occurred_at=at[m],
+            table="crm__appointments",
+            evidence=aid.filter(m),
+            finish=finish[m],
+            written=at[m],
+        )
     if boundary is not None:
         at, value, threshold, poor = boundary
         sink.plant_boundary(
@@ -182,7 +190,13 @@ def installs(rng, s, period: Period, cfg: SimulationConfig, sink: Sink) -> Simpl
         )
     fu = kind[second] == 3
     sink.plant(
-        "repeat_visit", c2[fu], w2[fu], "crm__appointments", aid2.filter(fu), finish[second][fu], w2[fu]
+        "repeat_visit",
+        customers=c2[fu],
+        occurred_at=w2[fu],
+        table="crm__appointments",
+        evidence=aid2.filter(fu),
+        finish=finish[second][fu],
+        written=w2[fu],
     )
     return SimpleNamespace(
         cust=np.concatenate([cust[~noshow], c2]),
@@ -358,30 +372,30 @@ def care(rng, s, period: Period, cfg: SimulationConfig, sink: Sink) -> SimpleNam
 
     sink.plant(
         "service_fault",
-        cust[fault],
-        opened[fault],
-        "crm__cases",
-        case_id.filter(fault),
-        finish[fault],
-        opened[fault],
+        customers=cust[fault],
+        occurred_at=opened[fault],
+        table="crm__cases",
+        evidence=case_id.filter(fault),
+        finish=finish[fault],
+        written=opened[fault],
     )
     sink.plant(
         "long_wait",
-        cust[long_wait],
-        opened[long_wait],
-        "crm__contacts",
-        c1.filter(long_wait),
-        finish[long_wait],
-        opened[long_wait],
+        customers=cust[long_wait],
+        occurred_at=opened[long_wait],
+        table="crm__contacts",
+        evidence=c1.filter(long_wait),
+        finish=finish[long_wait],
+        written=opened[long_wait],
     )
     sink.plant(
         "many_transfers",
-        cust[transfers],
-        opened[transfers],
-        "crm__contacts",
-        c1.filter(transfers),
-        finish[transfers],
-        opened[transfers],
+        customers=cust[transfers],
+        occurred_at=opened[transfers],
+        table="crm__contacts",
+        evidence=c1.filter(transfers),
+        finish=finish[transfers],
+        written=opened[transfers],
     )
     for rule, unit, at, value, threshold, poor in boundary:
         sink.plant_boundary(
@@ -399,32 +413,32 @@ def care(rng, s, period: Period, cfg: SimulationConfig, sink: Sink) -> SimpleNam
     rc = rep_contact[c2i]
     sink.plant(
         "repeat_contact",
-        cust[c2i][rc],
-        t2[c2i][rc],
-        "crm__contacts",
-        c2.filter(rc),
-        finish[c2i][rc],
-        t2[c2i][rc],
+        customers=cust[c2i][rc],
+        occurred_at=t2[c2i][rc],
+        table="crm__contacts",
+        evidence=c2.filter(rc),
+        finish=finish[c2i][rc],
+        written=t2[c2i][rc],
     )
     sink.plant(
         "broken_promise",
-        cust[broken],
-        due[broken],
-        "crm__contacts",
-        c1.filter(broken),
-        finish[broken],
-        opened[broken],
+        customers=cust[broken],
+        occurred_at=due[broken],
+        table="crm__contacts",
+        evidence=c1.filter(broken),
+        finish=finish[broken],
+        written=opened[broken],
     )
     fee_line = ids("L", s.inv_num[cust[fee], fee_j[fee]] * 16 + 8, 13)
     uq = unquoted[fee]
     sink.plant(
         "unquoted_fee",
-        cust[fee][uq],
-        fee_t[fee][uq],
-        "billing__invoice_lines",
-        fee_line.filter(uq),
-        np.maximum(fee_t[fee][uq], finish[fee][uq]),
-        fee_t[fee][uq],
+        customers=cust[fee][uq],
+        occurred_at=fee_t[fee][uq],
+        table="billing__invoice_lines",
+        evidence=fee_line.filter(uq),
+        finish=np.maximum(fee_t[fee][uq], finish[fee][uq]),
+        written=fee_t[fee][uq],
     )
 
     poor1 = long_wait | transfers | broken

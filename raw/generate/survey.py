@@ -117,12 +117,12 @@ def _survey(
     lo = low[r]
     sink.plant(
         rule,
-        customers[r][lo],
-        responded[r][lo],
-        "survey__responses",
-        resp_id.filter(lo),
-        fin[lo],
-        responded[r][lo],
+        customers=customers[r][lo],
+        occurred_at=responded[r][lo],
+        table="survey__responses",
+        evidence=resp_id.filter(lo),
+        finish=fin[lo],
+        written=responded[r][lo],
     )
     # unanswered invitations are where out-of-range scores are injected later (never over a real answer)
     s.unanswered.append(
