@@ -55,19 +55,29 @@ def plan(rng, s, period: Period, cfg: SimulationConfig, company_codes: list[str]
     c = np.flatnonzero(b.promo_missing)
     sink.plant(
         "promo_not_applied",
-        c,
-        first_t[c],
-        "billing__invoices",
-        invoice_ids(s.inv_num[c, fj[c]]),
-        first_t[c],
-        first_t[c],
+        customers=c,
+        occurred_at=first_t[c],
+        table="billing__invoices",
+        evidence=invoice_ids(s.inv_num[c, fj[c]]),
+        finish=first_t[c],
+        written=first_t[c],
     )
 
     b.over_j = np.where(rng.random(n) < cfg.overcharge_rate, _random_valid_j(rng, s.inv_ok, fj), -1)
-    b.over_f = rng.uniform(1.2, 1.5, n)
+    # an overcharge is 15-45 points above the percentage the seed's rule tolerates
+    tolerated = s.thresholds["overcharge"]
+    b.over_f = rng.uniform(1 + (tolerated + 15) / 100, 1 + (tolerated + 45) / 100, n)
     c = np.flatnonzero(b.over_j >= 0)
     t = s.inv_t[c, b.over_j[c]]
-    sink.plant("overcharge", c, t, "billing__invoice_lines", line_ids(s.inv_num[c, b.over_j[c]], 0), t, t)
+    sink.plant(
+        "overcharge",
+        customers=c,
+        occurred_at=t,
+        table="billing__invoice_lines",
+        evidence=line_ids(s.inv_num[c, b.over_j[c]], 0),
+        finish=t,
+        written=t,
+    )
 
     b.fail_j = np.where(
         rng.random(n) < cfg.company_payment_failure_rate, _random_valid_j(rng, s.inv_ok, fj), -1
@@ -81,12 +91,12 @@ def plan(rng, s, period: Period, cfg: SimulationConfig, company_codes: list[str]
     at = inv_t + 14 * DAY + s.pay_h[c, b.fail_j[c]]
     sink.plant(
         "company_payment_failure",
-        c,
-        at,
-        "billing__payments",
-        payment_ids(s.inv_num[c, b.fail_j[c]], 0),
-        inv_t,
-        at,
+        customers=c,
+        occurred_at=at,
+        table="billing__payments",
+        evidence=payment_ids(s.inv_num[c, b.fail_j[c]], 0),
+        finish=inv_t,
+        written=at,
     )
 
     third = b.bad_j + 2
@@ -100,7 +110,7 @@ def plan(rng, s, period: Period, cfg: SimulationConfig, company_codes: list[str]
     return b
 
 
-def write(rng, s, b, fees, period: Period, cfg: SimulationConfig, sink: Sink, plans) -> None:
+def write(rng, s, *, billing_plan, fees, period: Period, cfg: SimulationConfig, sink: Sink, plans) -> None:
     """Accounts, invoices, lines, payments, goodwill, given the final subscription intervals (s.start/end)."""
     n, m = s.n, s.inv_ok.shape[1]
     cust = np.arange(n)
@@ -140,12 +150,12 @@ def write(rng, s, b, fees, period: Period, cfg: SimulationConfig, sink: Sink, pl
         r = np.flatnonzero(a)
         amt = price[ii[r], jj[r], k]
         if k == 0:
-            over = jj[r] == b.over_j[ii[r]]
-            amt = np.where(over, np.round(amt * b.over_f[ii[r]]).astype(np.int64), amt)
+            over = jj[r] == billing_plan.over_j[ii[r]]
+            amt = np.where(over, np.round(amt * billing_plan.over_f[ii[r]]).astype(np.int64), amt)
         add(r, k, "RECURRING", np.full(len(r), k), amt, desc="Monthly charge")
     first = ep1[ii, jj] & (jj == s.first_j[ii])
     promo_months = (jj >= s.first_j[ii]) & (jj < s.first_j[ii] + cfg.promo_months) & active[ii, jj, 0]
-    promo = s.promo[ii] & promo_months & ~(first & b.promo_missing[ii])
+    promo = s.promo[ii] & promo_months & ~(first & billing_plan.promo_missing[ii])
     r = np.flatnonzero(promo)
     add(
         r,
@@ -233,11 +243,12 @@ def write(rng, s, b, fees, period: Period, cfg: SimulationConfig, sink: Sink, pl
 
     # payments: one attempt on the due date, a retry when it failed
     at = inv_t + 14 * DAY + s.pay_h[ii, jj]
-    bad = ep1[ii, jj] & (b.bad_j[ii] >= 0) & (jj >= b.bad_j[ii])
-    company = ep1[ii, jj] & (jj == b.fail_j[ii]) & ~bad
-    customer = b.cust_fail[ii, jj] & ~bad & ~company
+    bad = ep1[ii, jj] & (billing_plan.bad_j[ii] >= 0) & (jj >= billing_plan.bad_j[ii])
+    company = ep1[ii, jj] & (jj == billing_plan.fail_j[ii]) & ~bad
+    customer = billing_plan.cust_fail[ii, jj] & ~bad & ~company
     failed = bad | company | customer
-    code = np.where(company, b.fail_code[ii], np.where(bad | customer, b.cust_code[ii, jj], None))
+    customer_code = np.where(bad | customer, billing_plan.cust_code[ii, jj], None)
+    code = np.where(company, billing_plan.fail_code[ii], customer_code)
     retry_at = at + np.where(company, rng.integers(2, 6, len(ii)) * DAY, 3 * DAY)
     r = np.flatnonzero(failed)
     sink.emit(

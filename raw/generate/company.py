@@ -17,7 +17,7 @@ import pyarrow.compute as pc
 from . import billing, defection, sales, service, survey
 from .config import SimulationConfig
 from .frame import DAY, HOUR, NULL, Rows, Sink, ids
-from .reference import reference
+from .reference import DEFAULT_COMPANY, reference, rule_thresholds
 from .untidy import Untidy, email_variant
 from .writer import DayWriter, KeyWriter, utc_text
 
@@ -59,11 +59,16 @@ def generate_company(
     progress: bool = True,
     chunk_size: int = 100_000,
     horizon_days: int = 90,
+    company: str = DEFAULT_COMPANY,
+    rule_aliases: dict[str, str] | None = None,
 ) -> GenerationSummary:
     """Simulate `customers` customers over `days` export days and write exports plus answer key.
 
     Same arguments -> byte-identical files. Memory is bounded by `chunk_size` customers. `horizon_days` is the
     window of the answer key's planted per-level defection probabilities (the dbt var defection_horizon_days).
+    `company` names the profile whose seed thresholds the boundary events and survey scores follow;
+    `rule_aliases` maps a rule of the simulation to the company's rule judging the same thing when its seed
+    names it otherwise.
     """
     if customers < 1 or days < 1 or chunk_size < 1:
         raise ValueError("customers, days and chunk_size must be positive")
@@ -76,6 +81,9 @@ def generate_company(
     writer = DayWriter(Path(out_dir), period, ref)
     key = KeyWriter(Path(answer_key_dir))
     rules = {r["rule_id"]: r for r in ref.rules}
+    thresholds = dict(rule_thresholds(company))
+    for simulated, own in (rule_aliases or {}).items():
+        thresholds[simulated] = thresholds[own]
     company_codes = [c["failure_code"] for c in ref.failure_codes if c["caused_by"] == "company"]
     untidy_counts: dict[tuple[str, str], int] = {}
     totals = dict(poor=0, defections=0)
@@ -90,6 +98,7 @@ def generate_company(
             survey.emit_surveys(sink, period)
         s = sales.customers(rng, c0, n, period, cfg, camp, plans)
         s.rule_silo = {r: v["silo"] for r, v in rules.items()}
+        s.thresholds = thresholds
         rate = cfg.email_format_rate if cfg.untidy else 0.0
         s.crm_email, _ = email_variant(rng, s.email, rate)
         s.billing_email = pc.utf8_upper(s.email) if cfg.untidy else s.email
@@ -97,22 +106,24 @@ def generate_company(
         c = np.flatnonzero(s.offer_not_honoured)
         sink.plant(
             "offer_not_honoured",
-            c,
-            s.signup[c],
-            "crm__subscriptions",
-            ids("S", s.sub_num[c, 0], 9),
-            np.full(len(c), NULL),
-            s.signup[c],
+            customers=c,
+            occurred_at=s.signup[c],
+            table="crm__subscriptions",
+            evidence=ids("S", s.sub_num[c, 0], 9),
+            finish=np.full(len(c), NULL),
+            written=s.signup[c],
         )
         inst = service.installs(rng, s, period, cfg, sink)
         cr = service.care(rng, s, period, cfg, sink)
         bplan = billing.plan(rng, s, period, cfg, company_codes, sink)
         survey.surveys(rng, s, period, cfg, sink, [inst, cr.visits], cr.contacts)
         comp = service.complaints(rng, s, period, cfg, sink)
-        defection.hazard(rng, s, period, cfg, sink, comp, bplan)
+        defection.hazard(rng, s, period=period, cfg=cfg, sink=sink, complaints=comp, billing_plan=bplan)
         chunk_key: dict = {}
         defection.subscriptions(rng, s, period, cfg, sink, plans, chunk_key)
-        billing.write(rng, s, bplan, cr.fees, period, cfg, sink, plans)
+        billing.write(
+            rng, s, billing_plan=bplan, fees=cr.fees, period=period, cfg=cfg, sink=sink, plans=plans
+        )
         if cfg.untidy:
             _out_of_range(rng, s, cfg, sink)
         survey.unmatchable(rng, s, period, cfg, sink, c0)
@@ -137,7 +148,9 @@ def generate_company(
                 tidy.count("email_format", email_table, int(pc.sum(pc.not_equal(col, s.email)).as_py() or 0))
         for k, v in tidy.counts.items():
             untidy_counts[k] = untidy_counts.get(k, 0) + v
-        totals["poor"] += _write_key(key, s, sink, cutoff, period, rules, comp, chunk_key, camp)
+        totals["poor"] += _write_key(
+            key, s, sink, cutoff=cutoff, period=period, rules=rules, complaints=comp, chunk_key=chunk_key
+        )
         _write_level_probabilities(key, s, defection.level_probabilities(s, sink, period, horizon_days))
         totals["defections"] += sum(len(r["cust"]) for r in chunk_key["defections"])
         del s, sink, comp, bplan, inst, cr  # free the chunk before the next one is built
@@ -246,7 +259,25 @@ def _write_level_probabilities(key: KeyWriter, s, levels: dict) -> None:
     )
 
 
-def _write_key(key: KeyWriter, s, sink: Sink, cutoff, period, rules, comp, chunk_key, camp) -> int:
+def _write_boundary_events(key: KeyWriter, s, sink: Sink, cutoff, period) -> None:
+    """Every boundary event whose evidence row is exported, with the outcome the seed's rule gives it."""
+    names = ("rule_id", "customer_id", "evidence_table", "evidence_id", "value", "threshold", "unit", "poor")
+    columns: dict[str, list] = {name: [] for name in names}
+    for b in sink.boundary:
+        keep = np.flatnonzero((b["finish"] < cutoff[b["cust"]]) & (b["written"] < period.te))
+        columns["rule_id"] += [b["rule"]] * len(keep)
+        columns["customer_id"] += s.cid.take(pa.array(b["cust"][keep])).to_pylist()
+        columns["evidence_table"] += [b["table"]] * len(keep)
+        columns["evidence_id"] += b["evidence"].take(pa.array(keep)).to_pylist()
+        columns["value"] += [str(v) for v in b["value"][keep]]
+        columns["threshold"] += [f"{b['threshold']:g}"] * len(keep)
+        columns["unit"] += [b["unit"]] * len(keep)
+        columns["poor"] += ["true" if p else "false" for p in b["poor"][keep]]
+    key.write("boundary_events", {c: np.array(v, dtype=object) for c, v in columns.items()})
+
+
+def _write_key(key: KeyWriter, s, sink: Sink, *, cutoff, period, rules, complaints, chunk_key) -> int:
+    """The chunk's rows of every answer-key file; returns how many planted poor experiences were kept."""
     key.write(
         "customers",
         {
@@ -296,14 +327,15 @@ def _write_key(key: KeyWriter, s, sink: Sink, cutoff, period, rules, comp, chunk
             "evidence_id": evid.take(pa.array(order)),
         },
     )
-    ok = np.flatnonzero(comp.finish < cutoff[comp.cust])
+    _write_boundary_events(key, s, sink, cutoff, period)
+    ok = np.flatnonzero(complaints.finish < cutoff[complaints.cust])
     key.write(
         "complaints",
         {
-            "customer_id": s.cid.take(pa.array(comp.cust[ok])),
-            "case_id": comp.case_id.take(pa.array(ok)),
-            "complained_at": utc_text(comp.opened[ok]),
-            "handled_well": np.where(comp.handled_written[ok], "true", "false").astype(object),
+            "customer_id": s.cid.take(pa.array(complaints.cust[ok])),
+            "case_id": complaints.case_id.take(pa.array(ok)),
+            "complained_at": utc_text(complaints.opened[ok]),
+            "handled_well": np.where(complaints.handled_written[ok], "true", "false").astype(object),
         },
     )
     d = chunk_key["defections"]

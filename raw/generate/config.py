@@ -17,7 +17,7 @@ class SimulationConfig:
     tv_rate: float = 0.35
     mobile_rate: float = 0.3
     contract_mix: tuple[float, float, float] = (0.3, 0.4, 0.3)  # MONTHLY, 12M, 24M
-    customer_change_rate: float = 0.3  # customers re-exported once with a changed attribute
+    customer_change_rate: float = 0.3  # customers re-exported once with a changed region or opt-in
     # --- planted marketing / installation poor experiences
     offer_not_honoured_rate: float = 0.03  # of subscriptions on the promised plan
     late_arrival_rate: float = 0.05  # of installs
@@ -77,9 +77,3 @@ class SimulationConfig:
     malformed_rate: float = 0.001
     out_of_range_score_rate: float = 0.01  # extra responses, relative to real ones
     total_mismatch_rate: float = 0.003  # of invoices
-
-    def without_untidiness(self) -> SimulationConfig:
-        """The same company exported cleanly (no untidiness of any kind, clean schema change kept)."""
-        from dataclasses import replace
-
-        return replace(self, untidy=False)

@@ -6,6 +6,8 @@ partial cancel, cancellation, win-back) and the answer-key rows for defections a
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pyarrow as pa
 
@@ -37,13 +39,14 @@ def _weekly(cust, t, n, weeks, period) -> np.ndarray:
     return out
 
 
-def hazard(rng, s, period: Period, cfg: SimulationConfig, sink: Sink, comp, bill) -> None:
+def hazard(rng, s, *, period: Period, cfg: SimulationConfig, sink: Sink, complaints, billing_plan) -> None:
     """Decide s.defected_at (NULL = stays) and s.invol for the first episode."""
     n, weeks = s.n, -(-period.days // 7)
     pcust, pt, _, _ = sink.poor_times()
     poor = _weekly(pcust, pt, n, weeks, period)
-    well = _weekly(comp.cust[comp.well], comp.closed[comp.well], n, weeks, period)
-    bad = _weekly(comp.cust[~comp.well], comp.opened[~comp.well] + 7 * DAY, n, weeks, period)
+    handled = complaints.well
+    well = _weekly(complaints.cust[handled], complaints.closed[handled], n, weeks, period)
+    bad = _weekly(complaints.cust[~handled], complaints.opened[~handled] + 7 * DAY, n, weeks, period)
     start_week = (s.signup + 21 * DAY - period.t0) // WEEK + 1
     alive = np.ones(n, dtype=bool)
     week = np.full(n, -1)
@@ -70,7 +73,7 @@ def hazard(rng, s, period: Period, cfg: SimulationConfig, sink: Sink, comp, bill
         alive &= ~hit
     when = (period.day0 + week * 7 + rng.integers(0, 7, n)) * DAY + rng.integers(9 * HOUR, 19 * HOUR, n)
     vol = np.where((week >= 0) & (when < period.te), when, NULL)
-    invol = bill.invol_at
+    invol = billing_plan.invol_at
     use_invol = (invol != NULL) & ((vol == NULL) | (invol < vol))
     s.defected_at = np.where(use_invol, invol, vol)
     s.invol = use_invol
@@ -174,6 +177,21 @@ def level_probabilities(s, sink: Sink, period: Period, horizon_days: int) -> dic
     return {k: np.concatenate(v) for k, v in out.items()}
 
 
+@dataclass(frozen=True)
+class SubscriptionChanges:
+    """What happens to a chunk's subscriptions after sign-up, one element (or row) per customer."""
+
+    new_plan: np.ndarray  # plan per (customer, slot) after a downgrade
+    downgraded: np.ndarray
+    downgraded_at: np.ndarray
+    partial_cancelled: np.ndarray  # one product of a bundle cancelled, the customer stays
+    partial_slot: np.ndarray
+    partial_cancelled_at: np.ndarray
+    won_back: np.ndarray  # a new broadband subscription after a voluntary defection
+    won_back_at: np.ndarray
+    second_defected_at: np.ndarray  # NULL unless the won-back customer defects again
+
+
 def subscriptions(rng, s, period: Period, cfg: SimulationConfig, sink: Sink, plans: Plans, key: dict) -> None:
     """Subscription versions and customer versions; sets s.start/end/price_after/change_at for billing."""
     n = s.n
@@ -218,57 +236,71 @@ def subscriptions(rng, s, period: Period, cfg: SimulationConfig, sink: Sink, pla
     s.price[:, 3] = np.where(wplan == s.promised_plan, np.minimum(wprice, s.promised_price), wprice)
     s.price_after[:, 3] = s.price[:, 3]
 
-    _emit_subscription_rows(rng, s, period, sink, plans, new_plan, dg, t_dg, pcan, pslot, t_pc, wb, d2)
-    _emit_customer_rows(rng, s, period, sink)
-    _key_rows(s, dg, t_dg, plans, new_plan, wb, t_wb, d2, key)
+    changes = SubscriptionChanges(
+        new_plan=new_plan,
+        downgraded=dg,
+        downgraded_at=t_dg,
+        partial_cancelled=pcan,
+        partial_slot=pslot,
+        partial_cancelled_at=t_pc,
+        won_back=wb,
+        won_back_at=t_wb,
+        second_defected_at=d2,
+    )
+    _emit_subscription_rows(rng, s, period, sink, plans, changes)
+    _emit_customer_rows(rng, s, period, cfg, sink)
+    _key_rows(s, plans, changes, key)
 
 
 def _sub_rows(
-    sink,
+    sink: Sink,
     s,
-    c,
+    *,
+    customers,
     slot,
-    plan_idx,
-    price,
+    plan_index,
+    monthly_price,
     status,
-    started,
-    cancelled,
-    ctype,
-    code,
-    text,
-    updated,
-    plans,
-    bundle=True,
+    started_at,
+    cancelled_at,
+    cancel_type,
+    reason_code,
+    reason_text,
+    updated_at,
+    plans: Plans,
+    in_bundle=True,
 ):
-    sub = s.sub_num[c, slot]
-    contract = np.where(slot == 3, 0, s.contract[c])
+    sub = s.sub_num[customers, slot]
+    contract = np.where(slot == 3, 0, s.contract[customers])
     sink.emit(
         "crm__subscriptions",
-        c,
+        customers,
         NULL,
-        updated,
+        updated_at,
         subscription_id=ids("S", sub, 9),
-        customer_id=s.cid.take(c),
+        customer_id=s.cid.take(customers),
         bundle_id=pa.array(
             np.where(
-                (s.nprod[c] >= 2) & (slot < 3) & bundle, np.asarray(ids("B", s.gid[c], 8), dtype=object), None
+                (s.nprod[customers] >= 2) & (slot < 3) & in_bundle,
+                np.asarray(ids("B", s.gid[customers], 8), dtype=object),
+                None,
             ),
             pa.string(),
         ),
-        product=pick(PRODUCTS, plans.product[plan_idx]),
-        plan_code=plans.code[plan_idx],
+        product=pick(PRODUCTS, plans.product[plan_index]),
+        plan_code=plans.code[plan_index],
         contract_type=pick(CONTRACTS, contract),
-        contract_ends_on=np.where(contract > 0, s.contract_end_day[c], NULL),
-        monthly_price_minor=price,
+        contract_ends_on=np.where(contract > 0, s.contract_end_day[customers], NULL),
+        monthly_price_minor=monthly_price,
         currency="EUR",
-        promo_code=np.where(slot == 0, s.promo_code[c], None),
+        promo_code=np.where(slot == 0, s.promo_code[customers], None),
         status=status,
-        started_at=started,
-        cancelled_at=cancelled,
-        cancel_type=ctype,
-        cancel_reason_code=code,
-        cancel_reason_text=text,
-        updated_at=updated,
+        started_at=started_at,
+        cancelled_at=cancelled_at,
+        cancel_type=cancel_type,
+        cancel_reason_code=reason_code,
+        cancel_reason_text=reason_text,
+        updated_at=updated_at,
     )
 
 
@@ -286,60 +318,62 @@ def _reason_capture(rng, reason):
     return code, np.where(mode != 0, text, None)
 
 
-def _emit_subscription_rows(rng, s, period, sink, plans, new_plan, dg, t_dg, pcan, pslot, t_pc, wb, d2):
+def _emit_subscription_rows(
+    rng, s, period: Period, sink: Sink, plans: Plans, changes: SubscriptionChanges
+) -> None:
     n = s.n
     c, k = np.nonzero(s.has[:, :3])
     _sub_rows(
         sink,
         s,
-        c,
-        k,
-        s.plan[c, k],
-        s.price[c, k],
-        "ACTIVE",
-        s.signup[c],
-        np.full(len(c), NULL),
-        None,
-        None,
-        None,
-        s.signup[c],
-        plans,
+        customers=c,
+        slot=k,
+        plan_index=s.plan[c, k],
+        monthly_price=s.price[c, k],
+        status="ACTIVE",
+        started_at=s.signup[c],
+        cancelled_at=np.full(len(c), NULL),
+        cancel_type=None,
+        reason_code=None,
+        reason_text=None,
+        updated_at=s.signup[c],
+        plans=plans,
     )
-    c = np.flatnonzero(dg)
+    c = np.flatnonzero(changes.downgraded)
     _sub_rows(
         sink,
         s,
-        c,
-        np.zeros(len(c), dtype=int),
-        new_plan[c, 0],
-        s.price_after[c, 0],
-        "ACTIVE",
-        s.signup[c],
-        np.full(len(c), NULL),
-        None,
-        None,
-        None,
-        t_dg[c],
-        plans,
+        customers=c,
+        slot=np.zeros(len(c), dtype=int),
+        plan_index=changes.new_plan[c, 0],
+        monthly_price=s.price_after[c, 0],
+        status="ACTIVE",
+        started_at=s.signup[c],
+        cancelled_at=np.full(len(c), NULL),
+        cancel_type=None,
+        reason_code=None,
+        reason_text=None,
+        updated_at=changes.downgraded_at[c],
+        plans=plans,
     )
-    c = np.flatnonzero(pcan)
-    k = pslot[c]
+    c = np.flatnonzero(changes.partial_cancelled)
+    k = changes.partial_slot[c]
     code = pick(REASONS, rng.choice([0, 4, 7], len(c)))
     _sub_rows(
         sink,
         s,
-        c,
-        k,
-        s.plan[c, k],
-        s.price[c, k],
-        "CANCELLED",
-        s.signup[c],
-        t_pc[c],
-        "VOL",
-        code,
-        None,
-        t_pc[c],
-        plans,
+        customers=c,
+        slot=k,
+        plan_index=s.plan[c, k],
+        monthly_price=s.price[c, k],
+        status="CANCELLED",
+        started_at=s.signup[c],
+        cancelled_at=changes.partial_cancelled_at[c],
+        cancel_type="VOL",
+        reason_code=code,
+        reason_text=None,
+        updated_at=changes.partial_cancelled_at[c],
+        plans=plans,
     )
     # the defection: every subscription still active is cancelled the same instant
     defected = s.defected_at != NULL
@@ -348,64 +382,64 @@ def _emit_subscription_rows(rng, s, period, sink, plans, new_plan, dg, t_dg, pca
     s.reason_code, s.reason_text = np.full(n, None, dtype=object), np.full(n, None, dtype=object)
     dc = np.flatnonzero(defected)
     s.reason_code[dc], s.reason_text[dc] = _reason_capture(rng, s.reason[dc])
-    plan_now = np.where(s.change_at[c, k] <= s.defected_at[c], new_plan[c, k], s.plan[c, k])
+    plan_now = np.where(s.change_at[c, k] <= s.defected_at[c], changes.new_plan[c, k], s.plan[c, k])
     price_now = np.where(s.change_at[c, k] <= s.defected_at[c], s.price_after[c, k], s.price[c, k])
     _sub_rows(
         sink,
         s,
-        c,
-        k,
-        plan_now,
-        price_now,
-        "CANCELLED",
-        s.signup[c],
-        s.defected_at[c],
-        np.where(s.invol[c], "INVOL", "VOL"),
-        s.reason_code[c],
-        s.reason_text[c],
-        s.defected_at[c],
-        plans,
+        customers=c,
+        slot=k,
+        plan_index=plan_now,
+        monthly_price=price_now,
+        status="CANCELLED",
+        started_at=s.signup[c],
+        cancelled_at=s.defected_at[c],
+        cancel_type=np.where(s.invol[c], "INVOL", "VOL"),
+        reason_code=s.reason_code[c],
+        reason_text=s.reason_text[c],
+        updated_at=s.defected_at[c],
+        plans=plans,
     )
-    c = np.flatnonzero(wb)
+    c = np.flatnonzero(changes.won_back)
     three = np.full(len(c), 3)
     _sub_rows(
         sink,
         s,
-        c,
-        three,
-        s.plan[c, 3],
-        s.price[c, 3],
-        "ACTIVE",
-        s.start[c, 3],
-        np.full(len(c), NULL),
-        None,
-        None,
-        None,
-        s.start[c, 3],
-        plans,
+        customers=c,
+        slot=three,
+        plan_index=s.plan[c, 3],
+        monthly_price=s.price[c, 3],
+        status="ACTIVE",
+        started_at=s.start[c, 3],
+        cancelled_at=np.full(len(c), NULL),
+        cancel_type=None,
+        reason_code=None,
+        reason_text=None,
+        updated_at=s.start[c, 3],
+        plans=plans,
     )
-    c = np.flatnonzero(d2 != NULL)
+    c = np.flatnonzero(changes.second_defected_at != NULL)
     reason = rng.choice([0, 4], len(c))
     s.wb_code = pick(REASONS, reason)
     _sub_rows(
         sink,
         s,
-        c,
-        np.full(len(c), 3),
-        s.plan[c, 3],
-        s.price[c, 3],
-        "CANCELLED",
-        s.start[c, 3],
-        d2[c],
-        "VOL",
-        s.wb_code,
-        None,
-        d2[c],
-        plans,
+        customers=c,
+        slot=np.full(len(c), 3),
+        plan_index=s.plan[c, 3],
+        monthly_price=s.price[c, 3],
+        status="CANCELLED",
+        started_at=s.start[c, 3],
+        cancelled_at=changes.second_defected_at[c],
+        cancel_type="VOL",
+        reason_code=s.wb_code,
+        reason_text=None,
+        updated_at=changes.second_defected_at[c],
+        plans=plans,
     )
 
 
-def _emit_customer_rows(rng, s, period, sink):
+def _emit_customer_rows(rng, s, period: Period, cfg: SimulationConfig, sink: Sink) -> None:
     n = s.n
     c = np.arange(n)
     camp = pa.array(
@@ -436,7 +470,7 @@ def _emit_customer_rows(rng, s, period, sink):
     )
     later = s.signup + 7 * DAY
     when = later + (rng.random(n) * np.maximum(period.te - later, 0)).astype(np.int64)
-    ch = np.flatnonzero((rng.random(n) < 0.3) & (when < period.te))
+    ch = np.flatnonzero((rng.random(n) < cfg.customer_change_rate) & (when < period.te))
     region = s.region.copy()
     opt = s.opt_in.copy()
     move = rng.random(n) < 0.5
@@ -458,7 +492,7 @@ def _emit_customer_rows(rng, s, period, sink):
     )
 
 
-def _key_rows(s, dg, t_dg, plans, new_plan, wb, t_wb, d2, key):
+def _key_rows(s, plans: Plans, changes: SubscriptionChanges, key: dict) -> None:
     c = np.flatnonzero(s.defected_at != NULL)
     rows = [
         dict(
@@ -470,23 +504,23 @@ def _key_rows(s, dg, t_dg, plans, new_plan, wb, t_wb, d2, key):
             code=s.reason_code[c],
         )
     ]
-    c2 = np.flatnonzero(d2 != NULL)
+    c2 = np.flatnonzero(changes.second_defected_at != NULL)
     rows.append(
         dict(
             cust=c2,
             episode=np.full(len(c2), 2),
-            started=t_wb[c2],
-            defected=d2[c2],
+            started=changes.won_back_at[c2],
+            defected=changes.second_defected_at[c2],
             type=np.full(len(c2), "voluntary", dtype=object),
             code=s.wb_code,
         )
     )
     key["defections"] = rows
-    c = np.flatnonzero(dg)
+    c = np.flatnonzero(changes.downgraded)
     key["downgrades"] = dict(
         cust=c,
         sub=ids("S", s.sub_num[c, 0], 9),
-        at=t_dg[c],
+        at=changes.downgraded_at[c],
         from_plan=plans.code[s.plan[c, 0]],
-        to_plan=plans.code[new_plan[c, 0]],
+        to_plan=plans.code[changes.new_plan[c, 0]],
     )

@@ -103,22 +103,56 @@ class Sink:
     def __init__(self):
         self.tables: dict[str, list[Rows]] = {}
         self.poor: list[dict] = []
+        self.boundary: list[dict] = []
 
     def emit(self, table: str, cust, finish, t, **cols) -> None:
         self.tables.setdefault(table, []).append(Rows(cols, cust, finish, t))
 
-    def plant(self, rule_id: str, cust, t, table: str, evidence, finish, written) -> None:
-        """One planted poor experience per element; kept in the key iff its evidence row is written."""
-        cust = np.asarray(cust, dtype=np.int64)
+    def plant(self, rule_id: str, *, customers, occurred_at, table: str, evidence, finish, written) -> None:
+        """One planted poor experience per element; kept in the key iff its evidence row is written (at
+        `written`, by a chain that ends at `finish`)."""
+        cust = np.asarray(customers, dtype=np.int64)
         if len(cust) == 0:
             return
         self.poor.append(
             dict(
                 rule=rule_id,
                 cust=cust,
-                t=np.asarray(t, dtype=np.int64),
+                t=np.asarray(occurred_at, dtype=np.int64),
                 table=table,
                 evidence=evidence,
+                finish=np.asarray(finish, dtype=np.int64),
+                written=np.asarray(written, dtype=np.int64),
+            )
+        )
+
+    def plant_boundary(
+        self,
+        rule_id: str,
+        *,
+        cust,
+        table: str,
+        evidence,
+        value,
+        threshold: float,
+        unit: str,
+        poor,
+        finish,
+        written,
+    ) -> None:
+        """Events whose rule value (in `unit`) sits at or next to the rule's threshold; `poor` is the outcome
+        the rule's comparison gives (the poor ones are also planted with `plant`); kept in the key like
+        planted ones."""
+        self.boundary.append(
+            dict(
+                rule=rule_id,
+                cust=np.asarray(cust, dtype=np.int64),
+                table=table,
+                evidence=evidence,
+                value=np.asarray(value, dtype=np.int64),
+                threshold=threshold,
+                unit=unit,
+                poor=np.asarray(poor, dtype=bool),
                 finish=np.asarray(finish, dtype=np.int64),
                 written=np.asarray(written, dtype=np.int64),
             )

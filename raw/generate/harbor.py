@@ -173,6 +173,8 @@ def generate_harbor(
             start_date=start_date,
             config=harbor_config(),
             progress=progress,
+            company=NAME,
+            rule_aliases={SURVEY_RULE[0]: SURVEY_RULE[1]},
         )
         snapshot.mkdir(parents=True)
         surveys = _survey_emails(daily)

@@ -9,6 +9,9 @@ from pathlib import Path
 
 import yaml
 
+from raw.profile import DEFAULT_PROFILE as DEFAULT_COMPANY
+from raw.profile import seed_folder_for
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SEEDS = REPO_ROOT / "seeds"
 CONTRACT = REPO_ROOT / "raw" / "contract.yml"
@@ -22,7 +25,6 @@ def _rows(name: str) -> list[dict]:
 @dataclass(frozen=True)
 class Reference:
     plans: list[dict]
-    cancel_reasons: list[dict]
     failure_codes: list[dict]
     rules: list[dict]
     contract: dict
@@ -46,8 +48,19 @@ def reference() -> Reference:
         contract = yaml.safe_load(f)
     return Reference(
         _rows("plans.csv"),
-        _rows("cancel_reasons.csv"),
         _rows("payment_failure_codes.csv"),
         _rows("poor_experience_rules.csv"),
         contract,
     )
+
+
+@cache
+def rule_thresholds(company: str = DEFAULT_COMPANY) -> dict[str, float]:
+    """The threshold of every rule in the company's seed poor_experience_rules.csv that has one.
+
+    The boundary events are planted at these figures, so the generated data tests the company's own
+    boundaries rather than figures of the generator's.
+    """
+    path = REPO_ROOT / seed_folder_for(company) / "poor_experience_rules.csv"
+    with open(path, newline="") as f:
+        return {r["rule_id"]: float(r["threshold"]) for r in csv.DictReader(f) if r["threshold"].strip()}

@@ -20,6 +20,9 @@ NOTE_TEXT = {
 CASE_TYPES = ["SERVICE_FAULT", "BILLING_QUERY", "MOVING", "GENERAL"]
 CHANNELS = ["PHONE", "EMAIL", "CHAT", "SOCIAL"]
 APPT_WIDTH, CASE_WIDTH, CONTACT_WIDTH = 10, 10, 11
+# boundary events per rule and chunk: each offset from the rule's threshold (just below, exactly at, just
+# above) a few times, so that one lost to an early defection still leaves the others
+BOUNDARY_OFFSETS = np.tile([-1, 0, 1], 3)
 
 
 def appt_ids(s, cust, k):
@@ -30,54 +33,57 @@ def case_num(s, cust, k):
     return s.gid[cust] * 40 + k
 
 
-def _visit(rng, n, wstart, late=None):
-    """Arrival and completion of a visit inside its 4-hour window (or late after it)."""
+def _visit(rng, n, wstart, late=None, late_after=0):
+    """Arrival and completion of a visit inside its 4-hour window (or late: 15-165 minutes beyond `late_after`
+    seconds past the window's end, the lateness the company tolerates)."""
     arrived = wstart + rng.integers(0, int(3.5 * HOUR), n)
     if late is not None:
-        arrived = np.where(late, wstart + 4 * HOUR + rng.integers(30 * MINUTE, 180 * MINUTE, n), arrived)
+        lateness = late_after + rng.integers(15 * MINUTE, 165 * MINUTE, n)
+        arrived = np.where(late, wstart + 4 * HOUR + lateness, arrived)
     return arrived, arrived + rng.integers(1 * HOUR, 3 * HOUR, n)
 
 
 def _emit_appts(
-    sink,
+    sink: Sink,
     s,
-    cust,
-    aid,
-    atype,
-    prev,
-    booked,
-    wstart,
-    arrived,
-    completed,
+    *,
+    customers,
+    appointment_id,
+    appointment_type,
+    previous_appointment_id,
+    booked_at,
+    window_start_at,
+    arrived_at,
+    completed_at,
     status,
-    notes,
+    note_codes,
     finish,
     rng,
     case_id=None,
-    sub_slot=0,
+    subscription_slot=0,
 ):
-    n = len(cust)
-    written = np.where(completed != NULL, completed, wstart + 4 * HOUR)
+    n = len(customers)
+    written = np.where(completed_at != NULL, completed_at, window_start_at + 4 * HOUR)
     sink.emit(
         "crm__appointments",
-        cust,
+        customers,
         finish,
         written,
-        appointment_id=aid,
-        customer_id=s.cid.take(cust),
-        subscription_id=ids("S", s.sub_num[cust, sub_slot], 9),
+        appointment_id=appointment_id,
+        customer_id=s.cid.take(customers),
+        subscription_id=ids("S", s.sub_num[customers, subscription_slot], 9),
         case_id=case_id if case_id is not None else None,
-        appointment_type=atype,
-        previous_appointment_id=prev,
-        booked_at=booked,
-        window_start_at=wstart,
-        window_end_at=wstart + 4 * HOUR,
-        arrived_at=arrived,
-        completed_at=completed,
+        appointment_type=appointment_type,
+        previous_appointment_id=previous_appointment_id,
+        booked_at=booked_at,
+        window_start_at=window_start_at,
+        window_end_at=window_start_at + 4 * HOUR,
+        arrived_at=arrived_at,
+        completed_at=completed_at,
         status=status,
         technician_id=ids("T", rng.integers(1, 600, n), 4),
-        tech_note_codes=notes,
-        tech_notes=np.array([NOTE_TEXT.get(x) for x in notes], dtype=object) if n else notes,
+        tech_note_codes=note_codes,
+        tech_notes=np.array([NOTE_TEXT.get(x) for x in note_codes], dtype=object) if n else note_codes,
     )
 
 
@@ -89,7 +95,21 @@ def installs(rng, s, period: Period, cfg: SimulationConfig, sink: Sink) -> Simpl
     kind = rng.choice(5, n, p=[1 - sum(p), *p])  # 0 normal, 1 late, 2 no-show, 3 missing tool, 4 damage
     booked = s.signup + 10 * MINUTE
     wstart = (s.signup // DAY + rng.integers(2, 8, n)) * DAY + rng.choice(SLOTS, n)
-    arrived, completed = _visit(rng, n, wstart, late=kind == 1)
+    tolerated = int(s.thresholds["late_arrival"]) * MINUTE
+    arrived, completed = _visit(rng, n, wstart, late=kind == 1, late_after=tolerated)
+    boundary = None
+    ordinary = np.flatnonzero(kind == 0)
+    if cfg.late_arrival_rate > 0 and len(ordinary) >= len(BOUNDARY_OFFSETS):
+        # boundary events: a few ordinary installs arriving a second before, at and after the seed's lateness
+        # threshold past the window's end; only those strictly after it are late (the rule's comparison is >)
+        at = ordinary[np.linspace(0, len(ordinary) - 1, len(BOUNDARY_OFFSETS)).astype(np.int64)]
+        threshold = s.thresholds["late_arrival"] * MINUTE
+        value = int(threshold) + BOUNDARY_OFFSETS
+        poor = value > threshold
+        completed[at] += wstart[at] + 4 * HOUR + value - arrived[at]  # the visit keeps its length
+        arrived[at] = wstart[at] + 4 * HOUR + value
+        kind[at[poor]] = 1  # planted below with the rule's other events
+        boundary = (at, value, threshold, poor)
     noshow = kind == 2
     arrived, completed = np.where(noshow, NULL, arrived), np.where(noshow, NULL, completed)
     notes = pick(["OK", "OK", None, "MISSING_TOOL", "PROPERTY_DAMAGE"], kind)
@@ -98,7 +118,9 @@ def installs(rng, s, period: Period, cfg: SimulationConfig, sink: Sink) -> Simpl
     second = (kind == 2) | (kind == 3)
     c2 = cust[second]
     w2 = wstart[second] + rng.integers(2, 6, len(c2)) * DAY
-    w2 = np.where(kind[second] == 3, wstart[second] + rng.integers(2, 11, len(c2)) * DAY, w2)
+    # a follow-up comes 2 days up to 3 days short of the seed's repeat-visit window
+    follow_up_days = rng.integers(2, int(s.thresholds["repeat_visit"]) - 3, len(c2))
+    w2 = np.where(kind[second] == 3, wstart[second] + follow_up_days * DAY, w2)
     a2, done2 = _visit(rng, len(c2), w2)
     finish = np.where(noshow, wstart + 4 * HOUR, completed)
     finish2 = done2
@@ -107,34 +129,34 @@ def installs(rng, s, period: Period, cfg: SimulationConfig, sink: Sink) -> Simpl
     _emit_appts(
         sink,
         s,
-        cust,
-        aid,
-        "INSTALL",
-        None,
-        booked,
-        wstart,
-        arrived,
-        completed,
-        np.where(noshow, "NO_SHOW", "COMPLETED"),
-        notes,
-        finish,
-        rng,
+        customers=cust,
+        appointment_id=aid,
+        appointment_type="INSTALL",
+        previous_appointment_id=None,
+        booked_at=booked,
+        window_start_at=wstart,
+        arrived_at=arrived,
+        completed_at=completed,
+        status=np.where(noshow, "NO_SHOW", "COMPLETED"),
+        note_codes=notes,
+        finish=finish,
+        rng=rng,
     )
     _emit_appts(
         sink,
         s,
-        c2,
-        aid2,
-        np.where(kind[second] == 2, "INSTALL", "FOLLOW_UP"),
-        aid.take(c2),
-        wstart[second] + 5 * HOUR,
-        w2,
-        a2,
-        done2,
-        "COMPLETED",
-        np.full(len(c2), "OK", dtype=object),
-        finish[second],
-        rng,
+        customers=c2,
+        appointment_id=aid2,
+        appointment_type=np.where(kind[second] == 2, "INSTALL", "FOLLOW_UP"),
+        previous_appointment_id=aid.take(c2),
+        booked_at=wstart[second] + 5 * HOUR,
+        window_start_at=w2,
+        arrived_at=a2,
+        completed_at=done2,
+        status="COMPLETED",
+        note_codes=np.full(len(c2), "OK", dtype=object),
+        finish=finish[second],
+        rng=rng,
     )
     for rule, k, at in [
         ("late_arrival", 1, arrived),
@@ -143,10 +165,38 @@ def installs(rng, s, period: Period, cfg: SimulationConfig, sink: Sink) -> Simpl
         ("property_damage", 4, arrived),
     ]:
         m = kind == k
-        sink.plant(rule, cust[m], at[m], "crm__appointments", aid.filter(m), finish[m], at[m])
+        sink.plant(
+            rule,
+            customers=cust[m],
+            occurred_at=at[m],
+            table="crm__appointments",
+            evidence=aid.filter(m),
+            finish=finish[m],
+            written=at[m],
+        )
+    if boundary is not None:
+        at, value, threshold, poor = boundary
+        sink.plant_boundary(
+            "late_arrival",
+            cust=cust[at],
+            table="crm__appointments",
+            evidence=aid.take(at),
+            value=value,
+            threshold=threshold,
+            unit="seconds after the window",
+            poor=poor,
+            finish=finish[at],
+            written=arrived[at],
+        )
     fu = kind[second] == 3
     sink.plant(
-        "repeat_visit", c2[fu], w2[fu], "crm__appointments", aid2.filter(fu), finish[second][fu], w2[fu]
+        "repeat_visit",
+        customers=c2[fu],
+        occurred_at=w2[fu],
+        table="crm__appointments",
+        evidence=aid2.filter(fu),
+        finish=finish[second][fu],
+        written=w2[fu],
     )
     return SimpleNamespace(
         cust=np.concatenate([cust[~noshow], c2]),
@@ -193,20 +243,23 @@ def care(rng, s, period: Period, cfg: SimulationConfig, sink: Sink) -> SimpleNam
     fee_j = np.full(n, -1)
     fee_j[fee] = next_invoice(s, cust[fee], rdone[fee])
     fee_t = np.where(fee_j >= 0, s.inv_t[cust, np.maximum(fee_j, 0)], NULL)
-    # second contact: a planted repeat within days, or a normal one more than a week later
+    # second contact: a planted repeat 1 day up to 1 day short of the seed's repeat-contact window, or a
+    # normal one more than a day after that window
+    repeat_days = int(s.thresholds["repeat_contact"])
     rep_contact = rng.random(n) < cfg.repeat_contact_rate
     second = rep_contact | (rng.random(n) < cfg.normal_second_contact_rate)
     t2 = np.where(
         rep_contact,
-        opened + DAY + rng.integers(0, 5 * DAY, n),
-        opened + 8 * DAY + rng.integers(0, 12 * DAY, n),
+        opened + DAY + rng.integers(0, (repeat_days - 2) * DAY, n),
+        opened + (repeat_days + 1) * DAY + rng.integers(0, 12 * DAY, n),
     )
     finish = np.maximum.reduce([opened, np.where(second, t2, opened), np.where(repair, rdone, opened)])
     ok = finish < period.te  # a chain that cannot finish inside the period is not simulated at all
     finish = np.where(ok, finish, period.te + DAY)
-    # a quote only counts within 30 days before the invoice: no fee when the invoice is later than that;
+    # a quote only counts within the seed's days before the invoice: no fee when the invoice is later;
     # and the fee is billed only after the case's chain is over, so the quote is always exported with it
-    fee &= (fee_j >= 0) & (unquoted | (fee_t - opened <= 29 * DAY)) & (finish < fee_t)
+    quote_window = (int(s.thresholds["unquoted_fee"]) - 1) * DAY
+    fee &= (fee_j >= 0) & (unquoted | (fee_t - opened <= quote_window)) & (finish < fee_t)
     quoted = fee & ~unquoted
     unquoted &= fee
 
@@ -216,8 +269,50 @@ def care(rng, s, period: Period, cfg: SimulationConfig, sink: Sink) -> SimpleNam
     promise_code = np.where(promise, "TECH_NEXT_DAY", np.where(quoted, "FEE_QUOTED", None))
     callback = (promise_code == None) & (rng.random(n) < 0.05)  # noqa: E711
     promise_code = np.where(callback, "CALLBACK", promise_code)
-    wait1 = np.where(long_wait, rng.integers(1000, 3601, n), rng.integers(10, 590, n))
-    tr1 = np.where(transfers, rng.integers(2, 5, n), rng.integers(0, 2, n))
+    # planted long waits and transfer counts lie beyond the seed's threshold, ordinary ones well below it
+    wait_limit, transfer_limit = int(s.thresholds["long_wait"]), int(s.thresholds["many_transfers"])
+    wait1 = np.where(
+        long_wait,
+        rng.integers(wait_limit + 100, wait_limit + 2701, n),
+        rng.integers(10, min(590, wait_limit), n),
+    )
+    tr1 = np.where(
+        transfers, rng.integers(transfer_limit, transfer_limit + 3, n), rng.integers(0, transfer_limit, n)
+    )
+    # boundary events: a few ordinary first contacts whose wait / transfer count is set at and next to the
+    # seed's threshold; the rule's comparison (wait >, transfers >=) decides which are poor
+    ordinary = np.flatnonzero(ok & ~long_wait & ~transfers & ~broken)
+    boundary = []
+    if len(ordinary) >= 2 * len(BOUNDARY_OFFSETS):  # spread over the chunk's cases
+        picked = ordinary[np.linspace(0, len(ordinary) - 1, 2 * len(BOUNDARY_OFFSETS)).astype(np.int64)]
+        for rule, rate, unit, values, flags, at_threshold_is_poor, at in [
+            (
+                "long_wait",
+                cfg.long_wait_rate,
+                "seconds",
+                wait1,
+                long_wait,
+                False,
+                picked[: len(BOUNDARY_OFFSETS)],
+            ),
+            (
+                "many_transfers",
+                cfg.many_transfers_rate,
+                "transfers",
+                tr1,
+                transfers,
+                True,
+                picked[len(BOUNDARY_OFFSETS) :],
+            ),
+        ]:
+            if rate == 0:  # a company that shows no such event gets no boundary events of it either
+                continue
+            threshold = s.thresholds[rule]
+            value = int(threshold) + BOUNDARY_OFFSETS
+            poor = (value >= threshold) if at_threshold_is_poor else (value > threshold)
+            values[at] = value
+            flags[at[poor]] = True  # planted below with the rule's other events
+            boundary.append((rule, unit, at, value, threshold, poor))
     all_c = np.concatenate([np.arange(n), c2i])
     sink.emit(
         "crm__contacts",
@@ -229,9 +324,9 @@ def care(rng, s, period: Period, cfg: SimulationConfig, sink: Sink) -> SimpleNam
         customer_id=s.cid.take(cust[all_c]),
         channel=pick(CHANNELS, chan[all_c]),
         contact_at=np.concatenate([opened, t2[c2i]]),
-        wait_seconds=np.concatenate([wait1, rng.integers(10, 590, len(c2i))]),
+        wait_seconds=np.concatenate([wait1, rng.integers(10, min(590, wait_limit), len(c2i))]),
         handle_seconds=rng.integers(120, 1800, len(all_c)),
-        transfer_count=np.concatenate([tr1, rng.integers(0, 2, len(c2i))]),
+        transfer_count=np.concatenate([tr1, rng.integers(0, transfer_limit, len(c2i))]),
         agent_id=ids("AG", rng.integers(1, 900, len(all_c)), 4),
         promise_code=np.concatenate([promise_code, np.full(len(c2i), None, dtype=object)]),
         promise_due_at=np.concatenate(
@@ -245,83 +340,105 @@ def care(rng, s, period: Period, cfg: SimulationConfig, sink: Sink) -> SimpleNam
     closed = finish + rng.integers(2 * HOUR, 3 * DAY, n)
     res = pick(["RESOLVED", "UNRESOLVED", "CREDITED"], rng.choice(3, n, p=[0.8, 0.15, 0.05]))
     _emit_cases(
-        sink, s, cust, case_id, pick(CASE_TYPES, ctype), pick(CHANNELS, chan), opened, closed, res, finish
+        sink,
+        s,
+        customers=cust,
+        case_id=case_id,
+        case_type=pick(CASE_TYPES, ctype),
+        channel=pick(CHANNELS, chan),
+        opened_at=opened,
+        closed_at=closed,
+        resolution=res,
+        finish=finish,
     )
     ri = np.flatnonzero(repair)
     _emit_appts(
         sink,
         s,
-        cust[ri],
-        appt_ids(s, cust[ri], 2 + k[ri]),
-        "REPAIR",
-        None,
-        opened[ri] + HOUR,
-        rstart[ri],
-        rarr[ri],
-        rdone[ri],
-        "COMPLETED",
-        np.full(len(ri), "OK", dtype=object),
-        finish[ri],
-        rng,
+        customers=cust[ri],
+        appointment_id=appt_ids(s, cust[ri], 2 + k[ri]),
+        appointment_type="REPAIR",
+        previous_appointment_id=None,
+        booked_at=opened[ri] + HOUR,
+        window_start_at=rstart[ri],
+        arrived_at=rarr[ri],
+        completed_at=rdone[ri],
+        status="COMPLETED",
+        note_codes=np.full(len(ri), "OK", dtype=object),
+        finish=finish[ri],
+        rng=rng,
         case_id=case_id.take(ri),
     )
 
     sink.plant(
         "service_fault",
-        cust[fault],
-        opened[fault],
-        "crm__cases",
-        case_id.filter(fault),
-        finish[fault],
-        opened[fault],
+        customers=cust[fault],
+        occurred_at=opened[fault],
+        table="crm__cases",
+        evidence=case_id.filter(fault),
+        finish=finish[fault],
+        written=opened[fault],
     )
     sink.plant(
         "long_wait",
-        cust[long_wait],
-        opened[long_wait],
-        "crm__contacts",
-        c1.filter(long_wait),
-        finish[long_wait],
-        opened[long_wait],
+        customers=cust[long_wait],
+        occurred_at=opened[long_wait],
+        table="crm__contacts",
+        evidence=c1.filter(long_wait),
+        finish=finish[long_wait],
+        written=opened[long_wait],
     )
     sink.plant(
         "many_transfers",
-        cust[transfers],
-        opened[transfers],
-        "crm__contacts",
-        c1.filter(transfers),
-        finish[transfers],
-        opened[transfers],
+        customers=cust[transfers],
+        occurred_at=opened[transfers],
+        table="crm__contacts",
+        evidence=c1.filter(transfers),
+        finish=finish[transfers],
+        written=opened[transfers],
     )
+    for rule, unit, at, value, threshold, poor in boundary:
+        sink.plant_boundary(
+            rule,
+            cust=cust[at],
+            table="crm__contacts",
+            evidence=c1.take(at),
+            value=value,
+            threshold=threshold,
+            unit=unit,
+            poor=poor,
+            finish=finish[at],
+            written=opened[at],
+        )
     rc = rep_contact[c2i]
     sink.plant(
         "repeat_contact",
-        cust[c2i][rc],
-        t2[c2i][rc],
-        "crm__contacts",
-        c2.filter(rc),
-        finish[c2i][rc],
-        t2[c2i][rc],
+        customers=cust[c2i][rc],
+        occurred_at=t2[c2i][rc],
+        table="crm__contacts",
+        evidence=c2.filter(rc),
+        finish=finish[c2i][rc],
+        written=t2[c2i][rc],
     )
     sink.plant(
         "broken_promise",
-        cust[broken],
-        due[broken],
-        "crm__contacts",
-        c1.filter(broken),
-        finish[broken],
-        opened[broken],
+        customers=cust[broken],
+        occurred_at=due[broken],
+        table="crm__contacts",
+        evidence=c1.filter(broken),
+        finish=finish[broken],
+        written=opened[broken],
     )
     fee_line = ids("L", s.inv_num[cust[fee], fee_j[fee]] * 16 + 8, 13)
     uq = unquoted[fee]
     sink.plant(
         "unquoted_fee",
-        cust[fee][uq],
-        fee_t[fee][uq],
-        "billing__invoice_lines",
-        fee_line.filter(uq),
-        np.maximum(fee_t[fee][uq], finish[fee][uq]),
-        fee_t[fee][uq],
+        customers=cust[fee][uq],
+        occurred_at=fee_t[fee][uq],
+        table="billing__invoice_lines",
+        evidence=fee_line.filter(uq),
+        finish=np.maximum(fee_t[fee][uq], finish[fee][uq]),
+        written=fee_t[fee][uq],
     )
 
     poor1 = long_wait | transfers | broken
@@ -343,36 +460,38 @@ def care(rng, s, period: Period, cfg: SimulationConfig, sink: Sink) -> SimpleNam
     return SimpleNamespace(visits=visits, contacts=contacts, fees=fees)
 
 
-def _emit_cases(sink, s, cust, case_id, ctype, chan, opened, closed, res, finish):
+def _emit_cases(
+    sink: Sink, s, *, customers, case_id, case_type, channel, opened_at, closed_at, resolution, finish
+):
     """A case is exported when opened and again when closed (if it closes inside the period)."""
-    n = len(cust)
+    n = len(customers)
     sink.emit(
         "crm__cases",
-        cust,
+        customers,
         finish,
-        opened,
+        opened_at,
         case_id=case_id,
-        customer_id=s.cid.take(cust),
-        case_type=ctype,
-        channel=chan,
-        opened_at=opened,
+        customer_id=s.cid.take(customers),
+        case_type=case_type,
+        channel=channel,
+        opened_at=opened_at,
         closed_at=np.full(n, NULL),
         resolution_code=None,
-        updated_at=opened,
+        updated_at=opened_at,
     )
     sink.emit(
         "crm__cases",
-        cust,
+        customers,
         finish,
-        closed,
+        closed_at,
         case_id=case_id,
-        customer_id=s.cid.take(cust),
-        case_type=ctype,
-        channel=chan,
-        opened_at=opened,
-        closed_at=closed,
-        resolution_code=res,
-        updated_at=closed,
+        customer_id=s.cid.take(customers),
+        case_type=case_type,
+        channel=channel,
+        opened_at=opened_at,
+        closed_at=closed_at,
+        resolution_code=resolution,
+        updated_at=closed_at,
     )
 
 
@@ -407,7 +526,18 @@ def complaints(rng, s, period: Period, cfg: SimulationConfig, sink: Sink) -> Sim
     num = case_num(s, cust, 20 + rank)
     case_id = ids("K", num, CASE_WIDTH)
     chan = pick(CHANNELS, rng.choice(4, n, p=[0.4, 0.25, 0.15, 0.2]))
-    _emit_cases(sink, s, cust, case_id, "COMPLAINT", chan, opened, closed, res, finish)
+    _emit_cases(
+        sink,
+        s,
+        customers=cust,
+        case_id=case_id,
+        case_type="COMPLAINT",
+        channel=chan,
+        opened_at=opened,
+        closed_at=closed,
+        resolution=res,
+        finish=finish,
+    )
     sink.emit(
         "crm__contacts",
         cust,
@@ -418,9 +548,9 @@ def complaints(rng, s, period: Period, cfg: SimulationConfig, sink: Sink) -> Sim
         customer_id=s.cid.take(cust),
         channel=chan,
         contact_at=opened,
-        wait_seconds=rng.integers(10, 590, n),
+        wait_seconds=rng.integers(10, min(590, int(s.thresholds["long_wait"])), n),
         handle_seconds=rng.integers(120, 1800, n),
-        transfer_count=rng.integers(0, 2, n),
+        transfer_count=rng.integers(0, int(s.thresholds["many_transfers"]), n),
         agent_id=ids("AG", rng.integers(1, 900, n), 4),
         promise_code=None,
         promise_due_at=np.full(n, NULL),

@@ -36,25 +36,41 @@ def emit_surveys(sink: Sink, period: Period) -> None:
     )
 
 
-def _survey(rng, s, sink, cfg, period, survey_id, rule, cust, suffix, at, finish, poor, nps=False):
+def _survey(
+    rng,
+    s,
+    sink: Sink,
+    cfg: SimulationConfig,
+    *,
+    survey_id,
+    rule,
+    customers,
+    id_suffix,
+    triggered_at,
+    finish,
+    after_poor,
+    relationship=False,
+):
     """Invite some triggers, record the answers, plant a poor experience for each low score."""
-    invite = rng.random(len(cust)) < (1.0 if nps else rate_for(cfg, survey_id))
-    cust, suffix, at, finish, poor = (
-        cust[invite],
-        suffix.filter(invite),
-        at[invite],
+    invite = rng.random(len(customers)) < (1.0 if relationship else rate_for(cfg, survey_id))
+    customers, id_suffix, triggered_at, finish, after_poor = (
+        customers[invite],
+        id_suffix.filter(invite),
+        triggered_at[invite],
         finish[invite],
-        poor[invite],
+        after_poor[invite],
     )
-    n = len(cust)
-    sent = at + rng.integers(1 * HOUR, 6 * HOUR, n)
-    inv_id = pc.binary_join_element_wise("V", suffix, "")
-    email, _ = email_variant(rng, s.email.take(pa.array(cust)), s.survey_email_rate)
-    trig_type = "RELATIONSHIP" if nps else ("CONTACT" if survey_id == "SV_CSAT_CONTACT" else "APPOINTMENT")
+    n = len(customers)
+    sent = triggered_at + rng.integers(1 * HOUR, 6 * HOUR, n)
+    inv_id = pc.binary_join_element_wise("V", id_suffix, "")
+    email, _ = email_variant(rng, s.email.take(pa.array(customers)), s.survey_email_rate)
+    trig_type = (
+        "RELATIONSHIP" if relationship else ("CONTACT" if survey_id == "SV_CSAT_CONTACT" else "APPOINTMENT")
+    )
     inv_fin = np.maximum(finish, sent)
     sink.emit(
         "survey__invitations",
-        cust,
+        customers,
         inv_fin,
         sent,
         invitation_id=inv_id,
@@ -62,18 +78,25 @@ def _survey(rng, s, sink, cfg, period, survey_id, rule, cust, suffix, at, finish
         email=email,
         sent_at=sent,
         trigger_type=trig_type,
-        trigger_id=None if nps else suffix,
+        trigger_id=None if relationship else id_suffix,
     )
     answered = rng.random(n) < cfg.response_rate
-    low = rng.random(n) < np.where(poor, cfg.low_score_after_poor, cfg.low_score_baseline)
-    if nps:
-        score = np.where(low, rng.integers(0, 7, n), rng.integers(7, 11, n))
-    else:
-        score = np.where(low, rng.integers(1, 3, n), rng.integers(3, 6, n))
+    low = rng.random(n) < np.where(after_poor, cfg.low_score_after_poor, cfg.low_score_baseline)
+    # a low score is one the company's rule judges poor (at or below the seed's threshold), drawn over the
+    # whole scale on either side of it, so answers at and just above the threshold occur on their own
+    scale_min, scale_max = (0, 10) if relationship else (1, 5)
+    if rule not in s.thresholds and n:
+        raise ValueError(f"survey {survey_id} is sent but the company's seed has no rule {rule} to judge it")
+    poor_at_or_below = int(s.thresholds.get(rule, scale_max))  # (nothing is drawn when nobody is invited)
+    score = np.where(
+        low,
+        rng.integers(scale_min, poor_at_or_below + 1, n),
+        rng.integers(poor_at_or_below + 1, scale_max + 1, n),
+    )
     responded = sent + rng.integers(1 * HOUR, 2 * DAY, n)
     r = np.flatnonzero(answered)
     fin = np.maximum(inv_fin[r], responded[r])
-    resp_id = pc.binary_join_element_wise("R", suffix.take(r), "")
+    resp_id = pc.binary_join_element_wise("R", id_suffix.take(r), "")
     typed = rng.random(len(r)) < 0.7
     resp_email = pa.array(np.where(typed, np.asarray(email.take(r), dtype=object), None), pa.string())
     comment = np.where(
@@ -81,7 +104,7 @@ def _survey(rng, s, sink, cfg, period, survey_id, rule, cust, suffix, at, finish
     )
     sink.emit(
         "survey__responses",
-        cust[r],
+        customers[r],
         fin,
         responded[r],
         response_id=resp_id,
@@ -94,12 +117,12 @@ def _survey(rng, s, sink, cfg, period, survey_id, rule, cust, suffix, at, finish
     lo = low[r]
     sink.plant(
         rule,
-        cust[r][lo],
-        responded[r][lo],
-        "survey__responses",
-        resp_id.filter(lo),
-        fin[lo],
-        responded[r][lo],
+        customers=customers[r][lo],
+        occurred_at=responded[r][lo],
+        table="survey__responses",
+        evidence=resp_id.filter(lo),
+        finish=fin[lo],
+        written=responded[r][lo],
     )
     # unanswered invitations are where out-of-range scores are injected later (never over a real answer)
     s.unanswered.append(
@@ -107,9 +130,9 @@ def _survey(rng, s, sink, cfg, period, survey_id, rule, cust, suffix, at, finish
             inv_id.filter(~answered),
             email.filter(~answered),
             sent[~answered],
-            cust[~answered],
+            customers[~answered],
             inv_fin[~answered],
-            10 if nps else 5,
+            10 if relationship else 5,
         )
     )
 
@@ -128,28 +151,26 @@ def surveys(rng, s, period: Period, cfg: SimulationConfig, sink: Sink, visits: l
         s,
         sink,
         cfg,
-        period,
-        "SV_CSAT_VISIT",
-        "low_csat_visit",
-        vcust,
-        vid,
-        np.concatenate([v.at for v in visits]),
-        np.concatenate([v.finish for v in visits]),
-        np.concatenate([v.poor for v in visits]),
+        survey_id="SV_CSAT_VISIT",
+        rule="low_csat_visit",
+        customers=vcust,
+        id_suffix=vid,
+        triggered_at=np.concatenate([v.at for v in visits]),
+        finish=np.concatenate([v.finish for v in visits]),
+        after_poor=np.concatenate([v.poor for v in visits]),
     )
     _survey(
         rng,
         s,
         sink,
         cfg,
-        period,
-        "SV_CSAT_CONTACT",
-        "low_csat_contact",
-        contacts.cust,
-        pa.concat_arrays(contacts.cid),
-        contacts.at,
-        contacts.finish,
-        contacts.poor,
+        survey_id="SV_CSAT_CONTACT",
+        rule="low_csat_contact",
+        customers=contacts.cust,
+        id_suffix=pa.concat_arrays(contacts.cid),
+        triggered_at=contacts.at,
+        finish=contacts.finish,
+        after_poor=contacts.poor,
     )
     # NPS once, at a random moment after the first month; detractors follow recent poor experiences
     nps = np.flatnonzero(
@@ -167,15 +188,14 @@ def surveys(rng, s, period: Period, cfg: SimulationConfig, sink: Sink, visits: l
         s,
         sink,
         cfg,
-        period,
-        "SV_NPS",
-        "nps_detractor",
-        nps,
-        ids("N", s.gid[nps], 9),
-        at,
-        np.full(len(nps), NULL),
-        recent,
-        nps=True,
+        survey_id="SV_NPS",
+        rule="nps_detractor",
+        customers=nps,
+        id_suffix=ids("N", s.gid[nps], 9),
+        triggered_at=at,
+        finish=np.full(len(nps), NULL),
+        after_poor=recent,
+        relationship=True,
     )
 
 

@@ -256,3 +256,74 @@ def test_rules_fire_exactly_on_the_planted_events(small_company):
     key = set(map(tuple, planted[cols].values))
     assert sorted(found - key)[:5] == [] and sorted(key - found)[:5] == []
     assert len(key) == len(planted)
+
+
+def test_boundary_events_sit_at_the_seed_thresholds_and_are_classified_as_the_key_says(small_company):
+    """Each boundary event is exported with its value at or next to the seed's threshold, and the rules
+    (applied independently by the oracle) find a poor experience exactly where the key says so."""
+    sys.path.insert(0, str(Path(__file__).parent))
+    from rules_oracle import detect, num, read_table, ts
+
+    key = pd.read_csv(small_company.answer_key_dir / "boundary_events.csv", dtype=str)
+    seed = RULES.set_index("rule_id")
+    per_unit = {"seconds": 1, "minutes": 60, "transfers": 1}  # the key states seconds for a rule in minutes
+    assert set(key["rule_id"]) == {"long_wait", "many_transfers", "late_arrival"}
+    for rule, events in key.groupby("rule_id"):
+        threshold = float(seed.loc[rule, "threshold"]) * per_unit[seed.loc[rule, "threshold_unit"]]
+        assert (events["threshold"].astype(float) == threshold).all()
+        offsets = set(events["value"].astype(int) - int(threshold))
+        assert offsets == {-1, 0, 1}, f"{rule}: values below, at and above the threshold"
+
+    exports = small_company.exports_dir
+    contacts = read_table(exports, "crm__contacts").drop_duplicates("contact_id").set_index("contact_id")
+    appointments = read_table(exports, "crm__appointments")
+    appointments = appointments.drop_duplicates("appointment_id").set_index("appointment_id")
+    late_by = (ts(appointments["arrived_at"]) - ts(appointments["window_end_at"])).dt.total_seconds()
+    exported = {
+        "long_wait": num(contacts["wait_seconds"]),
+        "many_transfers": num(contacts["transfer_count"]),
+        "late_arrival": late_by,
+    }
+    for event in key.itertuples():
+        assert exported[event.rule_id][event.evidence_id] == int(event.value), event
+
+    hits = detect(small_company.exports_dir)
+    found = set(zip(hits["rule_id"], hits["evidence_id"], strict=True))
+    boundary_ids = list(zip(key["rule_id"], key["evidence_id"], strict=True))
+    expected = list(key["poor"] == "true")
+    assert [event in found for event in boundary_ids] == expected
+    assert any(expected) and not all(expected)
+    poor = pd.read_csv(small_company.answer_key_dir / "poor_experiences.csv", dtype=str)
+    in_poor_key = set(zip(poor["kind"], poor["evidence_id"], strict=True))
+    assert [event in in_poor_key for event in boundary_ids] == expected
+
+
+def test_planted_and_ordinary_events_follow_the_thresholds_the_generator_reads(tmp_path, monkeypatch):
+    """With other thresholds than the demo seed's, waits, transfers and survey scores are split at those:
+    the figures come from the thresholds read, not from constants of the generator."""
+    import raw.generate.company as company
+    from raw.generate.reference import rule_thresholds
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from rules_oracle import num, read_table
+
+    shifted = {**rule_thresholds(), "long_wait": 300.0, "many_transfers": 3.0, "nps_detractor": 4.0}
+    monkeypatch.setattr(company, "rule_thresholds", lambda name: shifted)
+    root = run_tiny(tmp_path, seed=11, days=240, config=SimulationConfig(untidy=False))
+    key = pd.read_csv(root / "key" / "boundary_events.csv", dtype=str)
+    for rule in ("long_wait", "many_transfers"):
+        values = set(key.loc[key["rule_id"] == rule, "value"].astype(int))
+        assert values == {int(shifted[rule]) - 1, int(shifted[rule]), int(shifted[rule]) + 1}
+
+    poor = pd.read_csv(root / "key" / "poor_experiences.csv", dtype=str)
+    planted = {kind: set(poor.loc[poor["kind"] == kind, "evidence_id"]) for kind in poor["kind"].unique()}
+    contacts = read_table(root / "exports", "crm__contacts")
+    long_wait = set(contacts.loc[num(contacts["wait_seconds"]) > shifted["long_wait"], "contact_id"])
+    transfers = set(contacts.loc[num(contacts["transfer_count"]) >= shifted["many_transfers"], "contact_id"])
+    assert long_wait and long_wait == planted["long_wait"]
+    assert transfers and transfers == planted["many_transfers"]
+    responses = read_table(root / "exports", "survey__responses")
+    nps = responses[responses["response_id"].str.startswith("RN")]
+    detractors = set(nps.loc[num(nps["score"]) <= shifted["nps_detractor"], "response_id"])
+    assert detractors and detractors == planted["nps_detractor"]
+    assert (num(nps["score"]) == shifted["nps_detractor"] + 1).any()
