@@ -117,12 +117,13 @@ def land_parquet(warehouse: str | Path, lake_dir: str | Path) -> list[LandedTabl
                 f"copy (select * from {RAW_SCHEMA}.{_quote(table)}) to '{staging}' "
                 f"(format parquet, partition_by ({_quote(partition)}), write_partition_columns false)"
             )
-            # An empty table writes no partition file (at most an empty folder); readers need the schema.
+            # An empty table writes no partition file (at most an empty folder), but readers need its schema:
+            # one empty file holding every column, the export date too (no partition folder will name it).
             if not any(staging.rglob("*.parquet")):
                 staging.mkdir(exist_ok=True)
                 con.execute(
-                    f"copy (select * exclude ({_quote(partition)}) from {RAW_SCHEMA}.{_quote(table)} "
-                    f"limit 0) to '{staging / 'empty.parquet'}' (format parquet)"
+                    f"copy (select * from {RAW_SCHEMA}.{_quote(table)} limit 0) "
+                    f"to '{staging / 'empty.parquet'}' (format parquet)"
                 )
             # Swap: the old folder moves aside, the new one takes its name, the old one is removed.
             retired = lake / f".{table}.retired-{uuid.uuid4().hex}"
