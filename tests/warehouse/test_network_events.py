@@ -4,7 +4,8 @@ A tiny hand-written company (customers and subscriptions, the minimal export) al
 outages planted at and next to the long_outage threshold of seed poor_experience_rules, a degraded-service
 event, an open outage whose end arrives the next export day, and a row without a start (set aside). The
 loader lands the feed as any other table; dbt builds the rule model and what it reads (full build, then an
-incremental run after the next day), and the hits are exactly the planted ones. Without the feed the table
+incremental run after the next day, which also corrects an outage below the threshold), and the hits are
+exactly the planted ones. Without the feed the table
 lands empty (tests/raw/test_own_exports.py covers every absent table).
 """
 
@@ -97,14 +98,21 @@ def test_outages_at_and_next_to_the_threshold_load_stage_and_fire(tmp_path):
     )
     assert _hits(warehouse) == {("U1", "N1", "network_service")}
 
-    # The open outage ends the next day, past the threshold: the incremental run finds it through the
-    # change set.
+    # The next day the open outage ends past the threshold (a new hit), and N1 is corrected to a shorter
+    # outage (its hit vanishes): the incremental run finds both customers through the change set.
     day2 = datetime.fromisoformat("2024-03-07T23:00:00+00:00")
-    _write(exports, "2024-03-08", TABLE, HEADER + _event("N4", "U4", "OUTAGE", start, threshold + 60, day2))
+    _write(
+        exports,
+        "2024-03-08",
+        TABLE,
+        HEADER
+        + _event("N4", "U4", "OUTAGE", start, threshold + 60, day2)
+        + _event("N1", "U1", "OUTAGE", start, threshold - 1, day2),
+    )
     load_exports(warehouse, exports, ["2024-03-08"])
     run_dbt(["run", "--select", f"+{RULE_MODEL}"], warehouse, work)
 
-    assert _hits(warehouse) == {("U1", "N1", "network_service"), ("U4", "N4", "network_service")}
+    assert _hits(warehouse) == {("U4", "N4", "network_service")}
     with duckdb.connect(str(warehouse), read_only=True) as con:
         staged = con.execute(
             "select event_id, ended_at is not null from staging.stg_network__service_events order by event_id"
