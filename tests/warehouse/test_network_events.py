@@ -5,8 +5,8 @@ outages planted at and next to the long_outage threshold of seed poor_experience
 event, an open outage whose end arrives the next export day, and a row without a start (set aside). The
 loader lands the feed as any other table; dbt builds the rule model and what it reads (full build, then an
 incremental run after the next day, which also corrects an outage below the threshold), and the hits are
-exactly the planted ones. Without the feed the table
-lands empty (tests/raw/test_own_exports.py covers every absent table).
+exactly the planted ones. Without the feed the table lands empty (tests/raw/test_own_exports.py covers every
+absent table).
 """
 
 from __future__ import annotations
