@@ -157,7 +157,8 @@ def test_the_profile_follows_company_profile_as_set_now(monkeypatch):
 def test_the_demo_profile_is_the_default_and_its_survey_thresholds_come_from_the_rules(monkeypatch):
     monkeypatch.delenv("COMPANY_PROFILE", raising=False)
     profile = load_profile()
-    assert profile.name == "demo" and profile.feeds == tuple(load_contract().tables)
+    # The demo delivers every contract table but the optional network feed.
+    assert profile.name == "demo" and profile.absent_feeds == ("network__service_events",)
     by_type = {i.survey_type: i for i in profile.survey_instruments}
     assert (by_type["NPS"].poor_at_or_below, by_type["NPS"].silo) == (6, "overall")
     assert by_type["ONBOARDING"].poor_at_or_below is None

@@ -73,6 +73,10 @@ INCREMENTAL_STAGING = (
     "stg_survey__surveys",
 )
 COMPARED_SCHEMAS = ("staging", "intermediate", "marts")
+OPTIONAL_NETWORK_FEED_MODELS = (
+    "staging.stg_network__service_events",
+    "intermediate.int_poor_experiences__network_long_outage",
+)
 LATE_COMMENT = "late copy of an older export day"
 
 
@@ -358,6 +362,10 @@ def test_every_incremental_model_of_the_manifest_is_compared(incremental_and_ful
         empty = [
             t for t in builds.incremental_models if con.sql(f"select count(*) from {t}").fetchone()[0] == 0
         ]
+        # Models of the optional network feed are empty when the generated company does not deliver it
+        # (tests/warehouse/test_network_events.py runs them incrementally on planted events).
+        if con.sql("select count(*) from raw.network__service_events").fetchone()[0] == 0:
+            empty = [t for t in empty if t not in OPTIONAL_NETWORK_FEED_MODELS]
     assert empty == []
 
 

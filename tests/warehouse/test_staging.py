@@ -218,4 +218,8 @@ def test_every_rule_of_the_seed_fires_on_the_small_company(staged):
     rules = {r for (r,) in staged.execute("select rule_id from reference.poor_experience_rules").fetchall()}
     sql = "select distinct rule_id from intermediate.int_poor_experiences"
     fired = {r for (r,) in staged.execute(sql).fetchall()}
-    assert fired == rules
+    # Rules judging an optional feed the generated company does not deliver (its table lands empty);
+    # tests/warehouse/test_network_events.py plants their hits.
+    network_events = _scalar(staged, "select count(*) from raw.network__service_events")
+    without_feed = {"long_outage"} if network_events == 0 else set()
+    assert fired == rules - without_feed

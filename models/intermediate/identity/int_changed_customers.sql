@@ -17,9 +17,9 @@
   What the loader recorded since the last build (W, the latest stamp here) names the customers:
   - staged rows written since W (every staging model stamps the rows it rebuilds with the watermark of its
     source: new rows, later deliveries, the keys of replaced files that still have a delivery), mapped to
-    their customer: directly (CRM records), through the billing account (invoices, lines, payments,
-    adjustments), through the subscription a line bills, through the response (invitations, surveys),
-    through the campaign (customers of a restaged campaign);
+    their customer: directly (CRM records, network events), through the billing account (invoices, lines,
+    payments, adjustments), through the subscription a line bills, through the response (invitations,
+    surveys), through the campaign (customers of a restaged campaign);
   - the subscriptions and invoices the keyed intermediate models recomputed since W;
   - accounts and responses matched to another customer (int_identity_rematches): both customers;
   - a file replaced since W withdraws rows whose keys may be gone from staging with no row left to name
@@ -115,6 +115,8 @@ changed as (
     select customer_id from {{ ref('stg_crm__cases') }} {{ since }}
     union
     select customer_id from {{ ref('stg_crm__contacts') }} {{ since }}
+    union
+    select customer_id from {{ ref('stg_network__service_events') }} {{ since }}
     union
     select customers.customer_id
     from {{ ref('stg_crm__customers') }} as customers

@@ -78,6 +78,19 @@ network as (
 
     select * from {{ ref('int_poor_experiences__network') }}
 
+    union all
+
+    select
+        customer_id,
+        rule_id,
+        silo,
+        kind,
+        occurred_at,
+        evidence_table,
+        evidence_id,
+        evidence
+    from {{ ref('int_poor_experiences__network_long_outage') }}
+
 ),
 
 survey as (

@@ -1,0 +1,42 @@
+"""GX suite for staging.stg_network__service_events: events end after they start (in UTC too) and name
+customers the CRM knows. Empty, and passing, for a company without the network feed."""
+
+import great_expectations.expectations as gxe
+
+from expectations.suite import ERROR, WARNING, Batch, Suite, SuiteContext
+
+
+def build(ctx: SuiteContext) -> Suite:
+    """Ended at or after started once converted to UTC; nearly every event names a known customer."""
+    return Suite(
+        name="stg_network__service_events",
+        layer="staging",
+        batches=[
+            Batch(
+                name="rows",
+                sql="""
+                    select
+                        events.started_at,
+                        events.ended_at,
+                        customers.customer_id is not null as names_known_customer
+                    from {relation} as events
+                    left join staging.stg_crm__customers as customers
+                        on events.customer_id = customers.customer_id
+                """,
+                expectations=[
+                    gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+                        column_A="ended_at",
+                        column_B="started_at",
+                        or_equal=True,
+                        ignore_row_if="either_value_is_missing",
+                        mostly=0.99,
+                        severity=ERROR,
+                    ),
+                    # An event of a customer the CRM does not know is left out of every journey.
+                    gxe.ExpectColumnValuesToBeInSet(
+                        column="names_known_customer", value_set=[True], mostly=0.95, severity=WARNING
+                    ),
+                ],
+            )
+        ],
+    )
