@@ -34,7 +34,8 @@ CONTACT_HEADER = (
 
 
 def _template_contact(exports) -> dict:
-    for day in available_export_dates(exports):
+    # The newest day first: its header is today's contract (early days may carry a column's earlier name).
+    for day in reversed(available_export_dates(exports)):
         path = exports / day.isoformat() / "crm__contacts.csv"
         if path.exists():
             rows = list(csv.DictReader(io.StringIO(path.read_text())))
