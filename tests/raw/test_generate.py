@@ -203,7 +203,10 @@ def test_answer_key_is_consistent(small_company):
     assert (customers["canonical_email"] == customers["canonical_email"].str.strip().str.lower()).all()
     assert set(poor["customer_id"]) <= set(customers["customer_id"])
     assert set(complaints["customer_id"]) <= set(customers["customer_id"])
-    assert set(zip(RULES["silo"], RULES["kind"], strict=True)) == set(
+    # Every rule fires but long_outage, whose only evidence is the network service-event feed the demo
+    # company does not deliver.
+    delivered = RULES[RULES["kind"] != "long_outage"]
+    assert set(zip(delivered["silo"], delivered["kind"], strict=True)) == set(
         zip(poor["silo"], poor["kind"], strict=True)
     )
     assert not poor.duplicated(["kind", "evidence_id"]).any()

@@ -45,6 +45,7 @@ VERSIONED = {
     "crm__subscriptions": ("stg_crm__subscriptions", "subscription_id"),
     "crm__campaigns": ("stg_crm__campaigns", "campaign_id"),
     "crm__cases": ("stg_crm__cases", "case_id"),
+    "network__service_events": ("stg_network__service_events", "event_id"),
     "billing__accounts": ("stg_billing__accounts", "account_number"),
 }
 
