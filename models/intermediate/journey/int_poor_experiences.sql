@@ -1,3 +1,6 @@
+{%- set rule_hit_columns -%}
+customer_id, rule_id, silo, kind, occurred_at, evidence_table, evidence_id, evidence
+{%- endset -%}
 with
 
 installation as (
@@ -12,59 +15,19 @@ care as (
 
 ),
 
--- The billing rule models are incremental and carry bookkeeping columns (_loaded_through_at, _rule_threshold):
--- only the rule-hit columns the other silos' models have.
+-- The billing and long-outage rule models are incremental and carry bookkeeping columns (_loaded_through_at,
+-- _rule_threshold): only the rule-hit columns the other silos' models have.
 billing as (
 
-    select
-        customer_id,
-        rule_id,
-        silo,
-        kind,
-        occurred_at,
-        evidence_table,
-        evidence_id,
-        evidence
-    from {{ ref('int_poor_experiences__billing_promo_not_applied') }}
-
-    union all
-
-    select
-        customer_id,
-        rule_id,
-        silo,
-        kind,
-        occurred_at,
-        evidence_table,
-        evidence_id,
-        evidence
-    from {{ ref('int_poor_experiences__billing_unquoted_fee') }}
-
-    union all
-
-    select
-        customer_id,
-        rule_id,
-        silo,
-        kind,
-        occurred_at,
-        evidence_table,
-        evidence_id,
-        evidence
-    from {{ ref('int_poor_experiences__billing_overcharge') }}
-
-    union all
-
-    select
-        customer_id,
-        rule_id,
-        silo,
-        kind,
-        occurred_at,
-        evidence_table,
-        evidence_id,
-        evidence
-    from {{ ref('int_poor_experiences__billing_company_payment_failure') }}
+    {% for rule_model in [
+        'int_poor_experiences__billing_promo_not_applied',
+        'int_poor_experiences__billing_unquoted_fee',
+        'int_poor_experiences__billing_overcharge',
+        'int_poor_experiences__billing_company_payment_failure',
+    ] %}
+    select {{ rule_hit_columns }} from {{ ref(rule_model) }}
+    {% if not loop.last %}union all{% endif %}
+    {% endfor %}
 
 ),
 
@@ -80,16 +43,7 @@ network as (
 
     union all
 
-    select
-        customer_id,
-        rule_id,
-        silo,
-        kind,
-        occurred_at,
-        evidence_table,
-        evidence_id,
-        evidence
-    from {{ ref('int_poor_experiences__network_long_outage') }}
+    select {{ rule_hit_columns }} from {{ ref('int_poor_experiences__network_long_outage') }}
 
 ),
 
