@@ -37,11 +37,16 @@ setup: ## Create .venv and install the project with its dev tools
 demo: setup ## Generate a sample company, load, build, check and publish it (python -m demo)
 	$(BIN)/python -m demo
 
+# One pytest worker per core (TEST_WORKERS=1 runs in one process); each test file stays on one worker, so
+# its module fixtures (a built warehouse, a PostgreSQL database) are built once.
+TEST_WORKERS ?= auto
+PYTEST := $(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
+
 test: setup ## Run every test (pytest; exit code 5 = no tests collected counts as failure)
-	$(BIN)/pytest
+	$(PYTEST)
 
 test-fast: setup ## Run the tests not marked slow
-	$(BIN)/pytest -m "not slow"
+	$(PYTEST) -m "not slow"
 
 # The venv's bin on PATH: the code location and the run workers `dagster dev` starts find dbt there even when
 # the venv is not activated. DEV_ARGS passes options on (e.g. DEV_ARGS="-p 3001").

@@ -17,7 +17,15 @@ from datetime import date, timedelta
 import dagster as dg
 import duckdb
 import pytest
-from test_recovery import RUN_TIMEOUT_S, job_env, kill_when, open_instance, start_run, tiny_company
+from test_recovery import (
+    RUN_TIMEOUT_S,
+    holds_pool_slot,
+    job_env,
+    kill_when,
+    open_instance,
+    start_run,
+    tiny_company,
+)
 
 from orchestration import export_days
 from orchestration.publication import current_version
@@ -199,6 +207,11 @@ def test_a_run_killed_at_each_stage_is_recovered_with_no_row_lost(tmp_path):
     for step in stages:
         proc = start_run(env)
         killed.append(kill_when(env, proc, _step_running(step), timeout=RUN_TIMEOUT_S))
+        if step == stages[0]:
+            # What a killed run leaves: STARTED for ever, holding the warehouse's one pool slot.
+            instance = open_instance(env)
+            assert instance.get_run_by_id(killed[0].run_id).status == dg.DagsterRunStatus.STARTED
+            assert holds_pool_slot(instance, killed[0])
 
     final = subprocess.run(
         [sys.executable, "-m", "orchestration.run"],
@@ -209,6 +222,7 @@ def test_a_run_killed_at_each_stage_is_recovered_with_no_row_lost(tmp_path):
         timeout=RUN_TIMEOUT_S,
     )
     assert final.returncode == 0, final.stdout + final.stderr
+    assert f"recovered dead run {killed[-1].run_id}" in final.stdout
 
     instance = open_instance(env)
     for run in killed:
