@@ -25,6 +25,11 @@ APPT_WIDTH, CASE_WIDTH, CONTACT_WIDTH = 10, 10, 11
 BOUNDARY_OFFSETS = np.tile([-1, 0, 1], 3)
 
 
+def _spread(candidates: np.ndarray, count: int) -> np.ndarray:
+    """`count` of the candidate indexes, evenly spread over them (over the whole chunk, not its start)."""
+    return candidates[np.linspace(0, len(candidates) - 1, count).astype(np.int64)]
+
+
 def appt_ids(s, cust, k):
     return ids("A", s.gid[cust] * 20 + k, APPT_WIDTH)
 
@@ -102,7 +107,7 @@ def installs(rng, s, period: Period, cfg: SimulationConfig, sink: Sink) -> Simpl
     if cfg.late_arrival_rate > 0 and len(ordinary) >= len(BOUNDARY_OFFSETS):
         # boundary events: a few ordinary installs arriving a second before, at and after the seed's lateness
         # threshold past the window's end; only those strictly after it are late (the rule's comparison is >)
-        at = ordinary[np.linspace(0, len(ordinary) - 1, len(BOUNDARY_OFFSETS)).astype(np.int64)]
+        at = _spread(ordinary, len(BOUNDARY_OFFSETS))
         threshold = s.thresholds["late_arrival"] * MINUTE
         value = int(threshold) + BOUNDARY_OFFSETS
         poor = value > threshold
@@ -110,17 +115,36 @@ def installs(rng, s, period: Period, cfg: SimulationConfig, sink: Sink) -> Simpl
         arrived[at] = wstart[at] + 4 * HOUR + value
         kind[at[poor]] = 1  # planted below with the rule's other events
         boundary = (at, value, threshold, poor)
+    # a follow-up visit after a missing tool is a repeat visit; boundary events: a few ordinary installs
+    # followed up a second before, at and after the seed's repeat-visit window past their completion (a
+    # follow-up up to and including it is a repeat visit: the rule's comparison is <=)
+    repeat_visit = kind == 3
+    follow_up = kind == 3
+    revisit = None
+    still_ordinary = np.setdiff1d(ordinary, boundary[0] if boundary is not None else [])
+    if cfg.missing_tool_rate > 0 and len(still_ordinary) >= len(BOUNDARY_OFFSETS):
+        revisit_at = _spread(still_ordinary, len(BOUNDARY_OFFSETS))
+        revisit_threshold = s.thresholds["repeat_visit"] * DAY
+        revisit_value = int(revisit_threshold) + BOUNDARY_OFFSETS
+        revisit_poor = revisit_value <= revisit_threshold
+        follow_up[revisit_at] = True
+        repeat_visit[revisit_at[revisit_poor]] = True
+        revisit = (revisit_at, revisit_value, revisit_threshold, revisit_poor)
     noshow = kind == 2
     arrived, completed = np.where(noshow, NULL, arrived), np.where(noshow, NULL, completed)
     notes = pick(["OK", "OK", None, "MISSING_TOOL", "PROPERTY_DAMAGE"], kind)
     aid = appt_ids(s, cust, 0)
     # the second visit: a reschedule after a no-show, a follow-up after a missing tool
-    second = (kind == 2) | (kind == 3)
+    second = (kind == 2) | follow_up
     c2 = cust[second]
     w2 = wstart[second] + rng.integers(2, 6, len(c2)) * DAY
     # a follow-up comes 2 days up to 3 days short of the seed's repeat-visit window
     follow_up_days = rng.integers(2, int(s.thresholds["repeat_visit"]) - 3, len(c2))
     w2 = np.where(kind[second] == 3, wstart[second] + follow_up_days * DAY, w2)
+    if revisit is not None:
+        revisit_at, revisit_value = revisit[0], revisit[1]
+        revisit_rows = np.searchsorted(c2, revisit_at)
+        w2[revisit_rows] = completed[revisit_at] + revisit_value
     a2, done2 = _visit(rng, len(c2), w2)
     finish = np.where(noshow, wstart + 4 * HOUR, completed)
     finish2 = done2
@@ -188,7 +212,22 @@ def installs(rng, s, period: Period, cfg: SimulationConfig, sink: Sink) -> Simpl
             finish=finish[at],
             written=arrived[at],
         )
-    fu = kind[second] == 3
+    if revisit is not None:
+        revisit_at, revisit_value, revisit_threshold, revisit_poor = revisit
+        revisit_rows = np.searchsorted(c2, revisit_at)
+        sink.plant_boundary(
+            "repeat_visit",
+            cust=revisit_at,
+            table="crm__appointments",
+            evidence=aid2.take(revisit_rows),
+            value=revisit_value,
+            threshold=revisit_threshold,
+            unit="seconds after the previous visit's completion",
+            poor=revisit_poor,
+            finish=finish[revisit_at],
+            written=w2[revisit_rows],
+        )
+    fu = repeat_visit[second]
     sink.plant(
         "repeat_visit",
         customers=c2[fu],
@@ -203,7 +242,7 @@ def installs(rng, s, period: Period, cfg: SimulationConfig, sink: Sink) -> Simpl
         aid=[aid.filter(~noshow), aid2],
         at=np.concatenate([completed[~noshow], done2]),
         finish=np.concatenate([finish[~noshow], finish[second]]),
-        poor=np.concatenate([kind[~noshow] != 0, np.ones(len(c2), dtype=bool)]),
+        poor=np.concatenate([kind[~noshow] != 0, (kind[second] != 0) | repeat_visit[second]]),
     )
 
 
@@ -232,6 +271,25 @@ def care(rng, s, period: Period, cfg: SimulationConfig, sink: Sink) -> SimpleNam
     day_off = np.where(promise, np.where(broken, rng.integers(3, 8, n), 1), rng.integers(2, 7, n))
     rstart = (opened // DAY + day_off) * DAY + rng.choice(SLOTS, n)
     rarr, rdone = _visit(rng, n, rstart)
+    # boundary events of the rules measured in time, planted at the seed's threshold: the rule's comparison
+    # decides which are poor
+    timed_boundary = []
+    kept_promises = np.flatnonzero(promise & ~broken & ~long_wait & ~transfers)
+    if cfg.broken_promise_rate > 0 and len(kept_promises) >= len(BOUNDARY_OFFSETS):
+        # a few kept tech promises whose repair window starts a second before, at and after the promise's
+        # due time plus the seed's grace; a window starting up to and including it keeps the promise
+        at = _spread(kept_promises, len(BOUNDARY_OFFSETS))
+        threshold = s.thresholds["broken_promise"] * HOUR
+        value = int(threshold) + BOUNDARY_OFFSETS
+        poor = value > threshold
+        shift = due[at] + value - rstart[at]  # the visit keeps its arrival and length inside the window
+        rstart[at] += shift
+        rarr[at] += shift
+        rdone[at] += shift
+        broken[at[poor]] = True  # planted below with the rule's other events
+        timed_boundary.append(
+            ("broken_promise", "seconds after the promise's due time", at, value, threshold, poor)
+        )
 
     # visit fee on a customer's first repair, quoted in the first contact or not quoted at all
     fee = np.zeros(n, dtype=bool)
@@ -253,6 +311,20 @@ def care(rng, s, period: Period, cfg: SimulationConfig, sink: Sink) -> SimpleNam
         opened + DAY + rng.integers(0, (repeat_days - 2) * DAY, n),
         opened + (repeat_days + 1) * DAY + rng.integers(0, 12 * DAY, n),
     )
+    single_contact = np.flatnonzero(~second & ~promise & ~repair & ~long_wait & ~transfers)
+    if cfg.repeat_contact_rate > 0 and len(single_contact) >= len(BOUNDARY_OFFSETS):
+        # a few single-contact cases given a second contact a second before, at and after the seed's
+        # repeat-contact window; one up to and including it is a repeat contact
+        at = _spread(single_contact, len(BOUNDARY_OFFSETS))
+        threshold = repeat_days * DAY
+        value = threshold + BOUNDARY_OFFSETS
+        poor = value <= threshold
+        second[at] = True
+        t2[at] = opened[at] + value
+        rep_contact[at[poor]] = True  # planted below with the rule's other events
+        timed_boundary.append(
+            ("repeat_contact", "seconds after the case's previous contact", at, value, threshold, poor)
+        )
     finish = np.maximum.reduce([opened, np.where(second, t2, opened), np.where(repair, rdone, opened)])
     ok = finish < period.te  # a chain that cannot finish inside the period is not simulated at all
     finish = np.where(ok, finish, period.te + DAY)
@@ -284,7 +356,7 @@ def care(rng, s, period: Period, cfg: SimulationConfig, sink: Sink) -> SimpleNam
     ordinary = np.flatnonzero(ok & ~long_wait & ~transfers & ~broken)
     boundary = []
     if len(ordinary) >= 2 * len(BOUNDARY_OFFSETS):  # spread over the chunk's cases
-        picked = ordinary[np.linspace(0, len(ordinary) - 1, 2 * len(BOUNDARY_OFFSETS)).astype(np.int64)]
+        picked = _spread(ordinary, 2 * len(BOUNDARY_OFFSETS))
         for rule, rate, unit, values, flags, at_threshold_is_poor, at in [
             (
                 "long_wait",
@@ -397,6 +469,20 @@ def care(rng, s, period: Period, cfg: SimulationConfig, sink: Sink) -> SimpleNam
         finish=finish[transfers],
         written=opened[transfers],
     )
+    for rule, unit, at, value, threshold, poor in timed_boundary:
+        second_contact = rule == "repeat_contact"
+        sink.plant_boundary(
+            rule,
+            cust=cust[at],
+            table="crm__contacts",
+            evidence=ids("CT", num[at] * 3 + 1, CONTACT_WIDTH) if second_contact else c1.take(at),
+            value=value,
+            threshold=threshold,
+            unit=unit,
+            poor=poor,
+            finish=finish[at],
+            written=t2[at] if second_contact else opened[at],
+        )
     for rule, unit, at, value, threshold, poor in boundary:
         sink.plant_boundary(
             rule,
