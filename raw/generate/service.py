@@ -7,6 +7,7 @@ from types import SimpleNamespace
 import numpy as np
 import pyarrow as pa
 
+from .billing import FEE_LINE, line_ids
 from .config import SimulationConfig
 from .frame import DAY, HOUR, MINUTE, NULL, Sink, ids, pick
 from .sales import Period, next_invoice
@@ -22,12 +23,48 @@ CHANNELS = ["PHONE", "EMAIL", "CHAT", "SOCIAL"]
 APPT_WIDTH, CASE_WIDTH, CONTACT_WIDTH = 10, 10, 11
 # boundary events per rule and chunk: each offset from the rule's threshold (just below, exactly at, just
 # above) a few times, so that one lost to an early defection still leaves the others
-BOUNDARY_OFFSETS = np.tile([-1, 0, 1], 3)
+BOUNDARY_OFFSETS = np.tile([-1, 0, 1], 5)
+# a case given a boundary visit fee is moved by at most this many whole days to sit at the quote window's edge
+MAX_FEE_CASE_SHIFT_DAYS = 15
 
 
 def _spread(candidates: np.ndarray, count: int) -> np.ndarray:
     """`count` of the candidate indexes, evenly spread over them (over the whole chunk, not its start)."""
     return candidates[np.linspace(0, len(candidates) - 1, count).astype(np.int64)]
+
+
+def _fee_quote_boundary(s, customers, opened, candidates, invoices, *, quote_days: int, earliest):
+    """Cases among `candidates` to move by whole days so that their first contact falls the day before, on
+    and the day after the first day of the quote window (`quote_days` days before an invoice date), billed
+    on the invoice `invoices` (the first after the repair) or the one after it, whichever needs the smaller
+    move of at most MAX_FEE_CASE_SHIFT_DAYS days; the moved contact stays at or after `earliest` (per case).
+    Returns (cases, invoices, days from the contact's day to the invoice date, move in seconds)."""
+    owners = customers[candidates]
+    following = np.minimum(invoices + 1, s.inv_ok.shape[1] - 1)
+    following_ok = (invoices + 1 < s.inv_ok.shape[1]) & s.inv_ok[owners, following]
+    opened_day = opened[candidates] // DAY
+    taken = np.zeros(len(candidates), dtype=bool)
+    parts = []
+    for offset in (-1, 0, 1):
+        count = int(np.count_nonzero(offset == BOUNDARY_OFFSETS))
+        target = quote_days + offset
+        shift_next = s.inv_day[owners, invoices] - opened_day - target
+        shift_following = np.where(following_ok, s.inv_day[owners, following] - opened_day - target, DAY)
+        use_following = np.abs(shift_following) < np.abs(shift_next)
+        shift = np.where(use_following, shift_following, shift_next) * DAY
+        fits = (np.abs(shift) <= MAX_FEE_CASE_SHIFT_DAYS * DAY) & (opened[candidates] + shift >= earliest)
+        near = np.flatnonzero(~taken & fits)
+        if len(near) == 0:
+            continue
+        count = min(count, len(near))
+        picked = _spread(near, count)
+        taken[picked] = True
+        invoice = np.where(use_following, following, invoices)[picked]
+        parts.append((candidates[picked], invoice, np.full(count, target), shift[picked]))
+    if not parts:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, empty, empty
+    return tuple(np.concatenate(column) for column in zip(*parts, strict=True))
 
 
 def appt_ids(s, cust, k):
@@ -301,6 +338,37 @@ def care(rng, s, period: Period, cfg: SimulationConfig, sink: Sink) -> SimpleNam
     fee_j = np.full(n, -1)
     fee_j[fee] = next_invoice(s, cust[fee], rdone[fee])
     fee_t = np.where(fee_j >= 0, s.inv_t[cust, np.maximum(fee_j, 0)], NULL)
+    quote_days = int(s.thresholds["unquoted_fee"])
+    fee_boundary = np.zeros(n, dtype=bool)
+    fee_boundary_events = None
+    # a customer with a tech promise is left out: the moved repair must not keep or break a promise
+    promised_customer = np.zeros(s.n, dtype=bool)
+    promised_customer[cust[promise]] = True
+    unbilled = cand[~fee[cand] & ~promised_customer[cust[cand]] & ~long_wait[cand] & ~transfers[cand]]
+    unbilled_invoice = next_invoice(s, cust[unbilled], rdone[unbilled])
+    unbilled, unbilled_invoice = unbilled[unbilled_invoice >= 0], unbilled_invoice[unbilled_invoice >= 0]
+    if cfg.visit_fee_rate > 0 and cfg.unquoted_fee_rate > 0 and len(unbilled):
+        # boundary events: a few first repairs billed no fee get one, quoted in the case's first contact the
+        # day before, on and the day after the first day of the seed's quote window before the invoice date;
+        # a quote on the window's first day still counts, so only the earlier one leaves the fee unquoted
+        at, invoice, value, shift = _fee_quote_boundary(
+            s,
+            cust,
+            opened,
+            unbilled,
+            unbilled_invoice,
+            quote_days=quote_days,
+            earliest=np.maximum(period.t0 + DAY, s.signup[cust[unbilled]] + 14 * DAY),
+        )
+        for case_times in (opened, due, rstart, rarr, rdone):
+            case_times[at] += shift
+        poor = value > quote_days
+        fee[at] = True
+        fee_j[at] = invoice
+        fee_t[at] = s.inv_t[cust[at], invoice]
+        unquoted[at] = poor  # quoted, but too long before the invoice to count; planted with the others
+        fee_boundary[at] = True
+        fee_boundary_events = (at, value, poor)
     # second contact: a planted repeat 1 day up to 1 day short of the seed's repeat-contact window, or a
     # normal one more than a day after that window
     repeat_days = int(s.thresholds["repeat_contact"])
@@ -330,9 +398,9 @@ def care(rng, s, period: Period, cfg: SimulationConfig, sink: Sink) -> SimpleNam
     finish = np.where(ok, finish, period.te + DAY)
     # a quote only counts within the seed's days before the invoice: no fee when the invoice is later;
     # and the fee is billed only after the case's chain is over, so the quote is always exported with it
-    quote_window = (int(s.thresholds["unquoted_fee"]) - 1) * DAY
-    fee &= (fee_j >= 0) & (unquoted | (fee_t - opened <= quote_window)) & (finish < fee_t)
-    quoted = fee & ~unquoted
+    quote_window = (quote_days - 1) * DAY
+    fee &= (fee_j >= 0) & (unquoted | fee_boundary | (fee_t - opened <= quote_window)) & (finish < fee_t)
+    quoted = fee & (~unquoted | fee_boundary)
     unquoted &= fee
 
     c1 = ids("CT", num * 3, CONTACT_WIDTH)
@@ -515,7 +583,7 @@ def care(rng, s, period: Period, cfg: SimulationConfig, sink: Sink) -> SimpleNam
         finish=finish[broken],
         written=opened[broken],
     )
-    fee_line = ids("L", s.inv_num[cust[fee], fee_j[fee]] * 16 + 8, 13)
+    fee_line = line_ids(s.inv_num[cust[fee], fee_j[fee]], FEE_LINE)
     uq = unquoted[fee]
     sink.plant(
         "unquoted_fee",
@@ -526,6 +594,22 @@ def care(rng, s, period: Period, cfg: SimulationConfig, sink: Sink) -> SimpleNam
         finish=np.maximum(fee_t[fee][uq], finish[fee][uq]),
         written=fee_t[fee][uq],
     )
+    if fee_boundary_events is not None:
+        at, value, poor = fee_boundary_events
+        billed = fee[at]
+        at, value, poor = at[billed], value[billed], poor[billed]
+        sink.plant_boundary(
+            "unquoted_fee",
+            cust=cust[at],
+            table="billing__invoice_lines",
+            evidence=line_ids(s.inv_num[cust[at], fee_j[at]], FEE_LINE),
+            value=value,
+            threshold=quote_days,
+            unit="days from the quote to the invoice date",
+            poor=poor,
+            finish=np.maximum(fee_t[at], finish[at]),
+            written=fee_t[at],
+        )
 
     poor1 = long_wait | transfers | broken
     visits = SimpleNamespace(

@@ -268,6 +268,7 @@ BOUNDARY_RULES = (
     "repeat_contact",
     "repeat_visit",
     "broken_promise",
+    "unquoted_fee",
 )
 
 
@@ -288,6 +289,17 @@ def _boundary_values_in_exports(exports: Path) -> dict[str, pd.Series]:
     repairs = appointments[appointments["appointment_type"] == "REPAIR"]
     repair_start = repairs.reset_index().drop_duplicates("case_id").set_index("case_id")["window_start_at"]
     promised = contacts[contacts["promise_code"] == "TECH_NEXT_DAY"]
+    # a visit fee: days from the customer's latest fee quote on or before the invoice date to that date
+    accounts = read_table(exports, "billing__accounts").drop_duplicates("account_number")
+    invoices = read_table(exports, "billing__invoices").drop_duplicates("invoice_id")
+    invoices = invoices.merge(accounts[["account_number", "crm_customer_id"]], on="account_number")
+    invoices["invoice_date"] = pd.to_datetime(invoices["invoice_date"], errors="coerce", utc=True)
+    fees = read_table(exports, "billing__invoice_lines").drop_duplicates("invoice_line_id")
+    fees = fees[fees["fee_code"] == "VISIT_FEE"].merge(invoices, on="invoice_id")
+    quotes = contacts.loc[contacts["promise_code"] == "FEE_QUOTED", ["customer_id", "contact_at"]]
+    quoted = fees.merge(quotes, left_on="crm_customer_id", right_on="customer_id")
+    quoted = quoted[quoted["contact_at"].dt.floor("D") <= quoted["invoice_date"]]
+    latest_quote = quoted.groupby("invoice_line_id")[["contact_at", "invoice_date"]].max()
     contacts = contacts.set_index("contact_id")
 
     def seconds(delta: pd.Series) -> pd.Series:
@@ -299,6 +311,7 @@ def _boundary_values_in_exports(exports: Path) -> dict[str, pd.Series]:
         "late_arrival": seconds(appointments["arrived_at"] - appointments["window_end_at"]),
         "repeat_contact": seconds(since_previous_contact.set_axis(contacts.index)),
         "repeat_visit": seconds(appointments["window_start_at"] - previous_done.set_axis(appointments.index)),
+        "unquoted_fee": (latest_quote["invoice_date"] - latest_quote["contact_at"].dt.floor("D")).dt.days,
         "broken_promise": seconds(
             repair_start.reindex(promised["case_id"]).set_axis(promised["contact_id"])
             - ts(promised["promise_due_at"]).set_axis(promised["contact_id"])
@@ -314,11 +327,13 @@ def test_boundary_events_sit_at_the_seed_thresholds_and_are_classified_as_the_ke
 
     key = pd.read_csv(small_company.answer_key_dir / "boundary_events.csv", dtype=str)
     seed = RULES.set_index("rule_id")
-    # the key states seconds for a rule measured in minutes, hours or days
+    # the key states seconds for a rule measured in minutes, hours or days, unless it names its own unit
     per_unit = {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86400, "transfers": 1}
     assert set(key["rule_id"]) == set(BOUNDARY_RULES)
     for rule, events in key.groupby("rule_id"):
-        threshold = float(seed.loc[rule, "threshold"]) * per_unit[seed.loc[rule, "threshold_unit"]]
+        in_seconds = events["unit"].str.startswith("seconds").all()
+        seed_unit = seed.loc[rule, "threshold_unit"]
+        threshold = float(seed.loc[rule, "threshold"]) * (per_unit[seed_unit] if in_seconds else 1)
         assert (events["threshold"].astype(float) == threshold).all()
         offsets = set(events["value"].astype(int) - int(threshold))
         assert offsets == {-1, 0, 1}, f"{rule}: values below, at and above the threshold"
