@@ -12,7 +12,7 @@ import numpy as np
 import pyarrow as pa
 
 from .config import SimulationConfig
-from .frame import DAY, HOUR, MINUTE, NULL, Sink, ids, pick
+from .frame import BOUNDARY_OFFSETS, DAY, HOUR, MINUTE, NULL, Sink, ids, pick, spread
 from .sales import Period
 
 CUSTOMER_CODES = ["INSUFFICIENT_FUNDS", "CARD_EXPIRED"]
@@ -78,6 +78,28 @@ def plan(rng, s, period: Period, cfg: SimulationConfig, company_codes: list[str]
         finish=t,
         written=t,
     )
+
+    # boundary events: a few customers without an overcharge are charged on their first invoice one minor
+    # unit below, exactly at and one above the largest amount the seed's tolerance allows on the agreed
+    # price (the amount is set when the invoice is written, on the price then agreed); only the one above
+    # is an overcharge (the rule's comparison is >)
+    b.boundary_j = np.full(n, -1)
+    b.boundary_offset = np.zeros(n, dtype=np.int64)
+    uncharged = np.flatnonzero(has_first & (b.over_j < 0))
+    if cfg.overcharge_rate > 0 and len(uncharged) >= len(BOUNDARY_OFFSETS):
+        at = spread(uncharged, len(BOUNDARY_OFFSETS))
+        b.boundary_j[at] = fj[at]
+        b.boundary_offset[at] = BOUNDARY_OFFSETS
+        c = at[BOUNDARY_OFFSETS > 0]
+        sink.plant(
+            "overcharge",
+            customers=c,
+            occurred_at=first_t[c],
+            table="billing__invoice_lines",
+            evidence=line_ids(s.inv_num[c, fj[c]], 0),
+            finish=first_t[c],
+            written=first_t[c],
+        )
 
     b.fail_j = np.where(
         rng.random(n) < cfg.company_payment_failure_rate, _random_valid_j(rng, s.inv_ok, fj), -1
@@ -151,7 +173,24 @@ def write(rng, s, *, billing_plan, fees, period: Period, cfg: SimulationConfig, 
         amt = price[ii[r], jj[r], k]
         if k == 0:
             over = jj[r] == billing_plan.over_j[ii[r]]
-            amt = np.where(over, np.round(amt * billing_plan.over_f[ii[r]]).astype(np.int64), amt)
+            agreed = amt
+            amt = np.where(over, np.round(agreed * billing_plan.over_f[ii[r]]).astype(np.int64), agreed)
+            edge = np.flatnonzero(jj[r] == billing_plan.boundary_j[ii[r]])
+            limit = agreed[edge] * (100 + s.thresholds["overcharge"]) / 100
+            offset = billing_plan.boundary_offset[ii[r[edge]]]
+            amt[edge] = np.floor(limit).astype(np.int64) + offset
+            sink.plant_boundary(
+                "overcharge",
+                cust=ii[r[edge]],
+                table="billing__invoice_lines",
+                evidence=line_ids(inv_num[r[edge]], 0),
+                value=amt[edge],
+                threshold=limit,
+                unit="minor units charged (limit: the agreed price plus the threshold's percent)",
+                poor=offset > 0,
+                finish=s.inv_t[ii[r[edge]], jj[r[edge]]],
+                written=s.inv_t[ii[r[edge]], jj[r[edge]]],
+            )
         add(r, k, "RECURRING", np.full(len(r), k), amt, desc="Monthly charge")
     first = ep1[ii, jj] & (jj == s.first_j[ii])
     promo_months = (jj >= s.first_j[ii]) & (jj < s.first_j[ii] + cfg.promo_months) & active[ii, jj, 0]

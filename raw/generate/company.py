@@ -270,7 +270,7 @@ def _write_boundary_events(key: KeyWriter, s, sink: Sink, cutoff, period) -> Non
         columns["evidence_table"] += [b["table"]] * len(keep)
         columns["evidence_id"] += b["evidence"].take(pa.array(keep)).to_pylist()
         columns["value"] += [str(v) for v in b["value"][keep]]
-        columns["threshold"] += [f"{b['threshold']:.15g}"] * len(keep)
+        columns["threshold"] += [f"{threshold:.15g}" for threshold in b["threshold"][keep]]
         columns["unit"] += [b["unit"]] * len(keep)
         columns["poor"] += ["true" if p else "false" for p in b["poor"][keep]]
     key.write("boundary_events", {c: np.array(v, dtype=object) for c, v in columns.items()})

@@ -16,6 +16,14 @@ import pyarrow.compute as pc
 NULL = np.iinfo(np.int64).min
 MINUTE, HOUR, DAY = 60, 3600, 86400
 WEEK = 7 * DAY
+# boundary events per rule and chunk: each offset from the rule's threshold (just below, exactly at, just
+# above) a few times, so that one lost to an early defection still leaves the others
+BOUNDARY_OFFSETS = np.tile([-1, 0, 1], 5)
+
+
+def spread(candidates: np.ndarray, count: int) -> np.ndarray:
+    """`count` of the candidate indexes, evenly spread over them (over the whole chunk, not its start)."""
+    return candidates[np.linspace(0, len(candidates) - 1, count).astype(np.int64)]
 
 
 def ids(prefix: str, nums, width: int) -> pa.Array:
@@ -134,15 +142,16 @@ class Sink:
         table: str,
         evidence,
         value,
-        threshold: float,
+        threshold,
         unit: str,
         poor,
         finish,
         written,
     ) -> None:
-        """Events whose rule value (in `unit`) sits at or next to the rule's threshold; `poor` is the outcome
-        the rule's comparison gives (the poor ones are also planted with `plant`); kept in the key like
-        planted ones."""
+        """Events whose rule value (in `unit`) sits at or next to the rule's threshold (one figure, or one
+        per event when it depends on the event, as an overcharge's limit on the agreed price); `poor` is the
+        outcome the rule's comparison gives (the poor ones are also planted with `plant`); kept in the key
+        like planted ones."""
         self.boundary.append(
             dict(
                 rule=rule_id,
@@ -150,7 +159,7 @@ class Sink:
                 table=table,
                 evidence=evidence,
                 value=np.asarray(value, dtype=np.int64),
-                threshold=threshold,
+                threshold=np.broadcast_to(np.asarray(threshold, dtype=np.float64), (len(cust),)),
                 unit=unit,
                 poor=np.asarray(poor, dtype=bool),
                 finish=np.asarray(finish, dtype=np.int64),

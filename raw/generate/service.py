@@ -9,7 +9,7 @@ import pyarrow as pa
 
 from .billing import FEE_LINE, line_ids
 from .config import SimulationConfig
-from .frame import DAY, HOUR, MINUTE, NULL, Sink, ids, pick
+from .frame import BOUNDARY_OFFSETS, DAY, HOUR, MINUTE, NULL, Sink, ids, pick, spread
 from .sales import Period, next_invoice
 
 SLOTS = np.array([8, 12, 14]) * HOUR
@@ -21,16 +21,8 @@ NOTE_TEXT = {
 CASE_TYPES = ["SERVICE_FAULT", "BILLING_QUERY", "MOVING", "GENERAL"]
 CHANNELS = ["PHONE", "EMAIL", "CHAT", "SOCIAL"]
 APPT_WIDTH, CASE_WIDTH, CONTACT_WIDTH = 10, 10, 11
-# boundary events per rule and chunk: each offset from the rule's threshold (just below, exactly at, just
-# above) a few times, so that one lost to an early defection still leaves the others
-BOUNDARY_OFFSETS = np.tile([-1, 0, 1], 5)
 # a case given a boundary visit fee is moved by at most this many whole days to sit at the quote window's edge
 MAX_FEE_CASE_SHIFT_DAYS = 15
-
-
-def _spread(candidates: np.ndarray, count: int) -> np.ndarray:
-    """`count` of the candidate indexes, evenly spread over them (over the whole chunk, not its start)."""
-    return candidates[np.linspace(0, len(candidates) - 1, count).astype(np.int64)]
 
 
 def _fee_quote_boundary(s, customers, opened, candidates, invoices, *, quote_days: int, earliest):
@@ -57,7 +49,7 @@ def _fee_quote_boundary(s, customers, opened, candidates, invoices, *, quote_day
         if len(near) == 0:
             continue
         count = min(count, len(near))
-        picked = _spread(near, count)
+        picked = spread(near, count)
         taken[picked] = True
         invoice = np.where(use_following, following, invoices)[picked]
         parts.append((candidates[picked], invoice, np.full(count, target), shift[picked]))
@@ -144,7 +136,7 @@ def installs(rng, s, period: Period, cfg: SimulationConfig, sink: Sink) -> Simpl
     if cfg.late_arrival_rate > 0 and len(ordinary) >= len(BOUNDARY_OFFSETS):
         # boundary events: a few ordinary installs arriving a second before, at and after the seed's lateness
         # threshold past the window's end; only those strictly after it are late (the rule's comparison is >)
-        at = _spread(ordinary, len(BOUNDARY_OFFSETS))
+        at = spread(ordinary, len(BOUNDARY_OFFSETS))
         threshold = s.thresholds["late_arrival"] * MINUTE
         value = int(threshold) + BOUNDARY_OFFSETS
         poor = value > threshold
@@ -160,7 +152,7 @@ def installs(rng, s, period: Period, cfg: SimulationConfig, sink: Sink) -> Simpl
     revisit = None
     still_ordinary = np.setdiff1d(ordinary, boundary[0] if boundary is not None else [])
     if cfg.missing_tool_rate > 0 and len(still_ordinary) >= len(BOUNDARY_OFFSETS):
-        revisit_at = _spread(still_ordinary, len(BOUNDARY_OFFSETS))
+        revisit_at = spread(still_ordinary, len(BOUNDARY_OFFSETS))
         revisit_threshold = s.thresholds["repeat_visit"] * DAY
         revisit_value = int(revisit_threshold) + BOUNDARY_OFFSETS
         revisit_poor = revisit_value <= revisit_threshold
@@ -315,7 +307,7 @@ def care(rng, s, period: Period, cfg: SimulationConfig, sink: Sink) -> SimpleNam
     if cfg.broken_promise_rate > 0 and len(kept_promises) >= len(BOUNDARY_OFFSETS):
         # a few kept tech promises whose repair window starts a second before, at and after the promise's
         # due time plus the seed's grace; a window starting up to and including it keeps the promise
-        at = _spread(kept_promises, len(BOUNDARY_OFFSETS))
+        at = spread(kept_promises, len(BOUNDARY_OFFSETS))
         threshold = s.thresholds["broken_promise"] * HOUR
         value = int(threshold) + BOUNDARY_OFFSETS
         poor = value > threshold
@@ -383,7 +375,7 @@ def care(rng, s, period: Period, cfg: SimulationConfig, sink: Sink) -> SimpleNam
     if cfg.repeat_contact_rate > 0 and len(single_contact) >= len(BOUNDARY_OFFSETS):
         # a few single-contact cases given a second contact a second before, at and after the seed's
         # repeat-contact window; one up to and including it is a repeat contact
-        at = _spread(single_contact, len(BOUNDARY_OFFSETS))
+        at = spread(single_contact, len(BOUNDARY_OFFSETS))
         threshold = repeat_days * DAY
         value = threshold + BOUNDARY_OFFSETS
         poor = value <= threshold
@@ -424,7 +416,7 @@ def care(rng, s, period: Period, cfg: SimulationConfig, sink: Sink) -> SimpleNam
     ordinary = np.flatnonzero(ok & ~long_wait & ~transfers & ~broken)
     boundary = []
     if len(ordinary) >= 2 * len(BOUNDARY_OFFSETS):  # spread over the chunk's cases
-        picked = _spread(ordinary, 2 * len(BOUNDARY_OFFSETS))
+        picked = spread(ordinary, 2 * len(BOUNDARY_OFFSETS))
         for rule, rate, unit, values, flags, at_threshold_is_poor, at in [
             (
                 "long_wait",

@@ -269,6 +269,7 @@ BOUNDARY_RULES = (
     "repeat_visit",
     "broken_promise",
     "unquoted_fee",
+    "overcharge",
 )
 
 
@@ -294,8 +295,8 @@ def _boundary_values_in_exports(exports: Path) -> dict[str, pd.Series]:
     invoices = read_table(exports, "billing__invoices").drop_duplicates("invoice_id")
     invoices = invoices.merge(accounts[["account_number", "crm_customer_id"]], on="account_number")
     invoices["invoice_date"] = pd.to_datetime(invoices["invoice_date"], errors="coerce", utc=True)
-    fees = read_table(exports, "billing__invoice_lines").drop_duplicates("invoice_line_id")
-    fees = fees[fees["fee_code"] == "VISIT_FEE"].merge(invoices, on="invoice_id")
+    lines = read_table(exports, "billing__invoice_lines").drop_duplicates("invoice_line_id")
+    fees = lines[lines["fee_code"] == "VISIT_FEE"].merge(invoices, on="invoice_id")
     quotes = contacts.loc[contacts["promise_code"] == "FEE_QUOTED", ["customer_id", "contact_at"]]
     quoted = fees.merge(quotes, left_on="crm_customer_id", right_on="customer_id")
     quoted = quoted[quoted["contact_at"].dt.floor("D") <= quoted["invoice_date"]]
@@ -311,6 +312,7 @@ def _boundary_values_in_exports(exports: Path) -> dict[str, pd.Series]:
         "late_arrival": seconds(appointments["arrived_at"] - appointments["window_end_at"]),
         "repeat_contact": seconds(since_previous_contact.set_axis(contacts.index)),
         "repeat_visit": seconds(appointments["window_start_at"] - previous_done.set_axis(appointments.index)),
+        "overcharge": num(lines.set_index("invoice_line_id")["amount_minor"]),
         "unquoted_fee": (latest_quote["invoice_date"] - latest_quote["contact_at"].dt.floor("D")).dt.days,
         "broken_promise": seconds(
             repair_start.reindex(promised["case_id"]).set_axis(promised["contact_id"])
@@ -334,8 +336,15 @@ def test_boundary_events_sit_at_the_seed_thresholds_and_are_classified_as_the_ke
         in_seconds = events["unit"].str.startswith("seconds").all()
         seed_unit = seed.loc[rule, "threshold_unit"]
         threshold = float(seed.loc[rule, "threshold"]) * (per_unit[seed_unit] if in_seconds else 1)
-        assert (events["threshold"].astype(float) == threshold).all()
-        offsets = set(events["value"].astype(int) - int(threshold))
+        limits = events["threshold"].astype(float)
+        if (
+            seed_unit == "percent"
+        ):  # the limit on an amount: its agreed price (whole minor units) plus the percent
+            agreed = (limits / (1 + threshold / 100)).round()
+            assert (abs(agreed * (1 + threshold / 100) - limits) < 1e-6).all()
+        else:
+            assert (limits == threshold).all()
+        offsets = set(events["value"].astype(int) - limits.astype(int))
         assert offsets == {-1, 0, 1}, f"{rule}: values below, at and above the threshold"
 
     exported = _boundary_values_in_exports(small_company.exports_dir)
