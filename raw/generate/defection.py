@@ -304,6 +304,28 @@ def _sub_rows(
     )
 
 
+def _active_sub_rows(
+    sink: Sink, s, *, customers, slot, plan_index, monthly_price, started_at, updated_at, plans
+):
+    """Version rows of subscriptions active at `updated_at` (never cancelled so far)."""
+    _sub_rows(
+        sink,
+        s,
+        customers=customers,
+        slot=slot,
+        plan_index=plan_index,
+        monthly_price=monthly_price,
+        status="ACTIVE",
+        started_at=started_at,
+        cancelled_at=np.full(len(customers), NULL),
+        cancel_type=None,
+        reason_code=None,
+        reason_text=None,
+        updated_at=updated_at,
+        plans=plans,
+    )
+
+
 def _reason_capture(rng, reason):
     """Coded only, free text only, or both; codes without keywords (OTHER, NON_PAYMENT) are always coded."""
     n = len(reason)
@@ -323,36 +345,26 @@ def _emit_subscription_rows(
 ) -> None:
     n = s.n
     c, k = np.nonzero(s.has[:, :3])
-    _sub_rows(
+    _active_sub_rows(
         sink,
         s,
         customers=c,
         slot=k,
         plan_index=s.plan[c, k],
         monthly_price=s.price[c, k],
-        status="ACTIVE",
         started_at=s.signup[c],
-        cancelled_at=np.full(len(c), NULL),
-        cancel_type=None,
-        reason_code=None,
-        reason_text=None,
         updated_at=s.signup[c],
         plans=plans,
     )
     c = np.flatnonzero(changes.downgraded)
-    _sub_rows(
+    _active_sub_rows(
         sink,
         s,
         customers=c,
         slot=np.zeros(len(c), dtype=int),
         plan_index=changes.new_plan[c, 0],
         monthly_price=s.price_after[c, 0],
-        status="ACTIVE",
         started_at=s.signup[c],
-        cancelled_at=np.full(len(c), NULL),
-        cancel_type=None,
-        reason_code=None,
-        reason_text=None,
         updated_at=changes.downgraded_at[c],
         plans=plans,
     )
@@ -402,19 +414,14 @@ def _emit_subscription_rows(
     )
     c = np.flatnonzero(changes.won_back)
     three = np.full(len(c), 3)
-    _sub_rows(
+    _active_sub_rows(
         sink,
         s,
         customers=c,
         slot=three,
         plan_index=s.plan[c, 3],
         monthly_price=s.price[c, 3],
-        status="ACTIVE",
         started_at=s.start[c, 3],
-        cancelled_at=np.full(len(c), NULL),
-        cancel_type=None,
-        reason_code=None,
-        reason_text=None,
         updated_at=s.start[c, 3],
         plans=plans,
     )

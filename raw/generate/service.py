@@ -502,34 +502,22 @@ def care(rng, s, period: Period, cfg: SimulationConfig, sink: Sink) -> SimpleNam
         case_id=case_id.take(ri),
     )
 
-    sink.plant(
-        "service_fault",
-        customers=cust[fault],
-        occurred_at=opened[fault],
-        table="crm__cases",
-        evidence=case_id.filter(fault),
-        finish=finish[fault],
-        written=opened[fault],
-    )
-    sink.plant(
-        "long_wait",
-        customers=cust[long_wait],
-        occurred_at=opened[long_wait],
-        table="crm__contacts",
-        evidence=c1.filter(long_wait),
-        finish=finish[long_wait],
-        written=opened[long_wait],
-    )
-    sink.plant(
-        "many_transfers",
-        customers=cust[transfers],
-        occurred_at=opened[transfers],
-        table="crm__contacts",
-        evidence=c1.filter(transfers),
-        finish=finish[transfers],
-        written=opened[transfers],
-    )
-    for rule, unit, at, value, threshold, poor in timed_boundary:
+    # poor experiences found in the case's opening
+    for rule, happened, table, evidence in [
+        ("service_fault", fault, "crm__cases", case_id),
+        ("long_wait", long_wait, "crm__contacts", c1),
+        ("many_transfers", transfers, "crm__contacts", c1),
+    ]:
+        sink.plant(
+            rule,
+            customers=cust[happened],
+            occurred_at=opened[happened],
+            table=table,
+            evidence=evidence.filter(happened),
+            finish=finish[happened],
+            written=opened[happened],
+        )
+    for rule, unit, at, value, threshold, poor in timed_boundary + boundary:
         second_contact = rule == "repeat_contact"
         sink.plant_boundary(
             rule,
@@ -542,19 +530,6 @@ def care(rng, s, period: Period, cfg: SimulationConfig, sink: Sink) -> SimpleNam
             poor=poor,
             finish=finish[at],
             written=t2[at] if second_contact else opened[at],
-        )
-    for rule, unit, at, value, threshold, poor in boundary:
-        sink.plant_boundary(
-            rule,
-            cust=cust[at],
-            table="crm__contacts",
-            evidence=c1.take(at),
-            value=value,
-            threshold=threshold,
-            unit=unit,
-            poor=poor,
-            finish=finish[at],
-            written=opened[at],
         )
     rc = rep_contact[c2i]
     sink.plant(
