@@ -85,9 +85,9 @@ def generate_company(
     for simulated, own in (rule_aliases or {}).items():
         thresholds[simulated] = thresholds[own]
     company_codes = [
-        unhonoured["failure_code"]
-        for unhonoured in reference_data.failure_codes
-        if unhonoured["caused_by"] == "company"
+        code_row["failure_code"]
+        for code_row in reference_data.failure_codes
+        if code_row["caused_by"] == "company"
     ]
     untidy_counts: dict[tuple[str, str], int] = {}
     totals = dict(poor=0, defections=0)
@@ -107,15 +107,15 @@ def generate_company(
         chunk.crm_email, _ = email_variant(rng, chunk.email, rate)
         chunk.billing_email = pc.utf8_upper(chunk.email) if cfg.untidy else chunk.email
         chunk.survey_email_rate = rate
-        c = np.flatnonzero(chunk.offer_not_honoured)
+        unhonoured = np.flatnonzero(chunk.offer_not_honoured)
         sink.plant(
             "offer_not_honoured",
-            customers=c,
-            occurred_at=chunk.signup[c],
+            customers=unhonoured,
+            occurred_at=chunk.signup[unhonoured],
             table="crm__subscriptions",
-            evidence=ids("S", chunk.sub_num[c, 0], 9),
-            finish=np.full(len(c), NULL),
-            written=chunk.signup[c],
+            evidence=ids("S", chunk.sub_num[unhonoured, 0], 9),
+            finish=np.full(len(unhonoured), NULL),
+            written=chunk.signup[unhonoured],
         )
         installs = service.installs(rng, chunk, period, cfg, sink)
         care = service.care(rng, chunk, period, cfg, sink)
@@ -164,8 +164,8 @@ def generate_company(
                 tidy.count(
                     "email_format", email_table, int(pc.sum(pc.not_equal(col, chunk.email)).as_py() or 0)
                 )
-        for k, v in tidy.counts.items():
-            untidy_counts[k] = untidy_counts.get(k, 0) + v
+        for kind_and_table, rows_touched in tidy.counts.items():
+            untidy_counts[kind_and_table] = untidy_counts.get(kind_and_table, 0) + rows_touched
         totals["poor"] += _write_key(
             key,
             chunk,
@@ -199,8 +199,8 @@ def generate_company(
                 flush=True,
             )
 
-    for table, k in writer.schema_change.items():
-        untidy_counts[("schema_change", table)] = k
+    for table, changed_rows in writer.schema_change.items():
+        untidy_counts[("schema_change", table)] = changed_rows
     key.write(
         "untidiness",
         {
@@ -210,8 +210,8 @@ def generate_company(
         },
     )
     by_kind: dict[str, int] = {}
-    for (kind, _), v in untidy_counts.items():
-        by_kind[kind] = by_kind.get(kind, 0) + v
+    for (kind, _), rows_touched in untidy_counts.items():
+        by_kind[kind] = by_kind.get(kind, 0) + rows_touched
     summary = GenerationSummary(
         rows_per_table=dict(writer.rows_written),
         export_days=days,
@@ -310,11 +310,11 @@ def _write_boundary_events(key: KeyWriter, chunk, sink: Sink, cutoff, period) ->
         columns["customer_id"] += chunk.cid.take(pa.array(boundary["cust"][keep])).to_pylist()
         columns["evidence_table"] += [boundary["table"]] * len(keep)
         columns["evidence_id"] += boundary["evidence"].take(pa.array(keep)).to_pylist()
-        columns["value"] += [str(v) for v in boundary["value"][keep]]
+        columns["value"] += [str(value) for value in boundary["value"][keep]]
         columns["threshold"] += [f"{threshold:.15g}" for threshold in boundary["threshold"][keep]]
         columns["unit"] += [boundary["unit"]] * len(keep)
-        columns["poor"] += ["true" if p else "false" for p in boundary["poor"][keep]]
-    key.write("boundary_events", {c: np.array(v, dtype=object) for c, v in columns.items()})
+        columns["poor"] += ["true" if poor else "false" for poor in boundary["poor"][keep]]
+    key.write("boundary_events", {column: np.array(value, dtype=object) for column, value in columns.items()})
 
 
 def _write_key(key: KeyWriter, chunk, sink: Sink, *, cutoff, period, rules, complaints, chunk_key) -> int:
@@ -329,30 +329,42 @@ def _write_key(key: KeyWriter, chunk, sink: Sink, *, cutoff, period, rules, comp
         },
     )
     parts = []
-    for p in sink.poor:
-        keep = (p["finish"] < cutoff[p["cust"]]) & (p["written"] < period.te)
+    for planted in sink.poor:
+        keep = (planted["finish"] < cutoff[planted["cust"]]) & (planted["written"] < period.te)
         idx = np.flatnonzero(keep)
         if len(idx):
-            parts.append((p, idx))
-    cust = np.concatenate([p["cust"][i] for p, i in parts]) if parts else np.zeros(0, dtype=np.int64)
-    occurred_at = np.concatenate([p["t"][i] for p, i in parts]) if parts else np.zeros(0, dtype=np.int64)
+            parts.append((planted, idx))
+    cust = (
+        np.concatenate([planted["cust"][kept] for planted, kept in parts])
+        if parts
+        else np.zeros(0, dtype=np.int64)
+    )
+    occurred_at = (
+        np.concatenate([planted["t"][kept] for planted, kept in parts])
+        if parts
+        else np.zeros(0, dtype=np.int64)
+    )
     silo = (
-        np.concatenate([np.full(len(i), rules[p["rule"]]["silo"], dtype=object) for p, i in parts])
+        np.concatenate(
+            [np.full(len(kept), rules[planted["rule"]]["silo"], dtype=object) for planted, kept in parts]
+        )
         if parts
         else np.zeros(0, dtype=object)
     )
     kind = (
-        np.concatenate([np.full(len(i), rules[p["rule"]]["kind"], dtype=object) for p, i in parts])
+        np.concatenate(
+            [np.full(len(kept), rules[planted["rule"]]["kind"], dtype=object) for planted, kept in parts]
+        )
         if parts
         else np.zeros(0, dtype=object)
     )
     table = (
-        np.concatenate([np.full(len(i), p["table"], dtype=object) for p, i in parts])
+        np.concatenate([np.full(len(kept), planted["table"], dtype=object) for planted, kept in parts])
         if parts
         else np.zeros(0, dtype=object)
     )
     evidence_ids = (
-        pa.concat_arrays([p["evidence"].take(pa.array(i)) for p, i in parts])
+        pa.concat_arrays([planted["evidence"].take(pa.array(kept)) for planted, kept in parts])
         if parts
         else pa.array([], pa.string())
     )
@@ -382,21 +394,21 @@ def _write_key(key: KeyWriter, chunk, sink: Sink, *, cutoff, period, rules, comp
         },
     )
     defections = chunk_key["defections"]
-    defection_customers = np.concatenate([r["cust"] for r in defections])
-    order = np.lexsort((np.concatenate([r["episode"] for r in defections]), defection_customers))
+    defection_customers = np.concatenate([batch["cust"] for batch in defections])
+    order = np.lexsort((np.concatenate([batch["episode"] for batch in defections]), defection_customers))
     key.write(
         "defections",
         {
             "customer_id": chunk.cid.take(pa.array(defection_customers[order])),
-            "episode_number": np.concatenate([r["episode"] for r in defections])[order]
+            "episode_number": np.concatenate([batch["episode"] for batch in defections])[order]
             .astype(str)
             .astype(object),
-            "episode_started_at": utc_text(np.concatenate([r["started"] for r in defections])[order]),
-            "defected_at": utc_text(np.concatenate([r["defected"] for r in defections])[order]),
-            "defection_type": np.concatenate([r["type"] for r in defections]).astype(object)[order],
-            "cancel_reason_code": np.concatenate([np.asarray(r["code"], dtype=object) for r in defections])[
-                order
-            ],
+            "episode_started_at": utc_text(np.concatenate([batch["started"] for batch in defections])[order]),
+            "defected_at": utc_text(np.concatenate([batch["defected"] for batch in defections])[order]),
+            "defection_type": np.concatenate([batch["type"] for batch in defections]).astype(object)[order],
+            "cancel_reason_code": np.concatenate(
+                [np.asarray(batch["code"], dtype=object) for batch in defections]
+            )[order],
         },
     )
     downgrades = chunk_key["downgrades"]

@@ -101,7 +101,7 @@ def hazard(
         [SILO_REASON.get(chunk.rule_silo[planted["rule"]], -1) for planted in sink.poor] or [-1]
     )
     group = (
-        np.repeat(np.arange(len(sink.poor)), [len(p["cust"]) for p in sink.poor])[order]
+        np.repeat(np.arange(len(sink.poor)), [len(planted["cust"]) for planted in sink.poor])[order]
         if sink.poor
         else np.zeros(0, dtype=int)
     )
@@ -155,10 +155,14 @@ def level_probabilities(chunk, sink: Sink, period: Period, horizon_days: int) ->
     """
     customer_count, horizon = chunk.n, horizon_days * DAY
     parts = [planted for planted in sink.poor]
-    cust = np.concatenate([p["cust"] for p in parts]) if parts else np.zeros(0, dtype=np.int64)
-    poor_at = np.concatenate([p["t"] for p in parts]) if parts else np.zeros(0, dtype=np.int64)
-    evidence_done = np.concatenate([p["finish"] for p in parts]) if parts else np.zeros(0, dtype=np.int64)
-    written = np.concatenate([p["written"] for p in parts]) if parts else np.zeros(0, dtype=np.int64)
+    cust = np.concatenate([planted["cust"] for planted in parts]) if parts else np.zeros(0, dtype=np.int64)
+    poor_at = np.concatenate([planted["t"] for planted in parts]) if parts else np.zeros(0, dtype=np.int64)
+    evidence_done = (
+        np.concatenate([planted["finish"] for planted in parts]) if parts else np.zeros(0, dtype=np.int64)
+    )
+    written = (
+        np.concatenate([planted["written"] for planted in parts]) if parts else np.zeros(0, dtype=np.int64)
+    )
     keep = (written < period.te) & (poor_at < period.te) & (poor_at >= chunk.signup[cust])
     cust, poor_at, evidence_done = cust[keep], poor_at[keep], np.maximum(evidence_done[keep], poor_at[keep])
     order = np.lexsort((poor_at, cust))
@@ -206,7 +210,7 @@ def level_probabilities(chunk, sink: Sink, period: Period, horizon_days: int) ->
         out["reached"].append(reached[exported])
         out["window_end"].append(window_end[exported])
         out["probability"].append(np.where(inside, np.where(planned, 1.0, voluntary), np.nan))
-    return {k: np.concatenate(v) for k, v in out.items()}
+    return {name: np.concatenate(values) for name, values in out.items()}
 
 
 @dataclass(frozen=True)
