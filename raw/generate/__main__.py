@@ -16,47 +16,53 @@ from . import SimulationConfig, generate_company
 
 
 def main(argv: list[str] | None = None) -> None:
-    p = argparse.ArgumentParser(prog="python -m raw.generate", description=__doc__)
-    p.add_argument("--customers", type=int, required=True)
-    p.add_argument("--days", type=int, required=True)
-    p.add_argument("--seed", type=int, default=7)
-    p.add_argument("--out", type=Path, default=Path("data/exports"))
-    p.add_argument("--answer-key", type=Path, default=Path("data/answer_key"))
-    p.add_argument("--start-date", type=date.fromisoformat, default=date(2024, 1, 1))
-    p.add_argument("--chunk-size", type=int, default=100_000)
-    p.add_argument(
+    parser = argparse.ArgumentParser(prog="python -m raw.generate", description=__doc__)
+    parser.add_argument("--customers", type=int, required=True)
+    parser.add_argument("--days", type=int, required=True)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--out", type=Path, default=Path("data/exports"))
+    parser.add_argument("--answer-key", type=Path, default=Path("data/answer_key"))
+    parser.add_argument("--start-date", type=date.fromisoformat, default=date(2024, 1, 1))
+    parser.add_argument("--chunk-size", type=int, default=100_000)
+    parser.add_argument(
         "--no-untidiness", action="store_true", help="write clean exports (the schema change stays)"
     )
-    p.add_argument("--quiet", action="store_true", help="no progress lines")
-    p.add_argument(
+    parser.add_argument("--quiet", action="store_true", help="no progress lines")
+    parser.add_argument(
         "--company",
         choices=["demo", "harbor"],
         default="demo",
         help="demo: daily exports of every feed; harbor: CRM + surveys only, one snapshot "
         "(raw/generate/harbor.py)",
     )
-    a = p.parse_args(argv)
-    if a.company == "harbor":
+    args = parser.parse_args(argv)
+    if args.company == "harbor":
         from .harbor import as_of_date, generate_harbor
 
         summary = generate_harbor(
-            a.out, a.answer_key, a.customers, a.days, a.seed, start_date=a.start_date, progress=not a.quiet
+            out_dir=args.out,
+            answer_key_dir=args.answer_key,
+            customers=args.customers,
+            days=args.days,
+            seed=args.seed,
+            start_date=args.start_date,
+            progress=not args.quiet,
         )
         print(summary)
-        as_of = as_of_date(a.start_date, a.days)
+        as_of = as_of_date(args.start_date, args.days)
         print(f"snapshot as of {as_of}: load it with --as-of {as_of} and COMPANY_PROFILE=harbor")
         return
-    cfg = SimulationConfig(untidy=not a.no_untidiness)
+    cfg = SimulationConfig(untidy=not args.no_untidiness)
     summary = generate_company(
-        a.out,
-        a.answer_key,
-        a.customers,
-        a.days,
-        a.seed,
-        start_date=a.start_date,
+        out_dir=args.out,
+        answer_key_dir=args.answer_key,
+        customers=args.customers,
+        days=args.days,
+        seed=args.seed,
+        start_date=args.start_date,
         config=cfg,
-        progress=not a.quiet,
-        chunk_size=a.chunk_size,
+        progress=not args.quiet,
+        chunk_size=args.chunk_size,
     )
     print(summary)
 

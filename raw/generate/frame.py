@@ -16,6 +16,14 @@ import pyarrow.compute as pc
 NULL = np.iinfo(np.int64).min
 MINUTE, HOUR, DAY = 60, 3600, 86400
 WEEK = 7 * DAY
+# boundary events per rule and chunk: each offset from the rule's threshold (just below, exactly at, just
+# above) a few times, so that one lost to an early defection still leaves the others
+BOUNDARY_OFFSETS = np.tile([-1, 0, 1], 5)
+
+
+def spread(candidates: np.ndarray, count: int) -> np.ndarray:
+    """`count` of the candidate indexes, evenly spread over them (over the whole chunk, not its start)."""
+    return candidates[np.linspace(0, len(candidates) - 1, count).astype(np.int64)]
 
 
 def ids(prefix: str, nums, width: int) -> pa.Array:
@@ -37,32 +45,36 @@ def take(col, idx):
 
 
 def concat(cols: list):
-    if any(isinstance(c, pa.Array | pa.ChunkedArray) for c in cols):
+    if any(isinstance(column, pa.Array | pa.ChunkedArray) for column in cols):
         parts = []
-        for c in cols:
-            if isinstance(c, pa.ChunkedArray):
-                parts.extend(c.chunks)
-            elif isinstance(c, pa.Array):
-                parts.append(c)
+        for column in cols:
+            if isinstance(column, pa.ChunkedArray):
+                parts.extend(column.chunks)
+            elif isinstance(column, pa.Array):
+                parts.append(column)
             else:
-                parts.append(pa.array(c, type=pa.string()))
-        return pa.concat_arrays([p.cast(pa.string()) for p in parts])
-    return np.concatenate([np.asarray(c) for c in cols])
+                parts.append(pa.array(column, type=pa.string()))
+        return pa.concat_arrays([part.cast(pa.string()) for part in parts])
+    return np.concatenate([np.asarray(column) for column in cols])
 
 
 class Rows:
     """Rows of one table: named columns plus the hidden _cust, _finish, _t columns."""
 
-    def __init__(self, cols: dict, cust, finish, t):
-        n = len(t)
+    def __init__(self, cols: dict, cust, finish, instants):
+        count = len(instants)
         self.cols = {}
-        for k, v in cols.items():
-            if np.isscalar(v) or v is None:
-                v = np.full(n, v, dtype=object if (v is None or isinstance(v, str)) else type(v))
-            self.cols[k] = v
-        self.cust = np.broadcast_to(np.asarray(cust, dtype=np.int64), (n,)).copy()
-        self.finish = np.broadcast_to(np.asarray(finish, dtype=np.int64), (n,)).copy()
-        self.t = np.asarray(t, dtype=np.int64)
+        for name, values in cols.items():
+            if np.isscalar(values) or values is None:
+                values = np.full(
+                    count,
+                    values,
+                    dtype=object if (values is None or isinstance(values, str)) else type(values),
+                )
+            self.cols[name] = values
+        self.cust = np.broadcast_to(np.asarray(cust, dtype=np.int64), (count,)).copy()
+        self.finish = np.broadcast_to(np.asarray(finish, dtype=np.int64), (count,)).copy()
+        self.t = np.asarray(instants, dtype=np.int64)
         self.day = None  # export day index, set when the chunk is finalised
         self.off = None  # UTC offset (minutes) per row, set by untidiness
 
@@ -71,7 +83,7 @@ class Rows:
 
     def subset(self, idx) -> Rows:
         out = Rows.__new__(Rows)
-        out.cols = {k: take(v, idx) for k, v in self.cols.items()}
+        out.cols = {name: take(values, idx) for name, values in self.cols.items()}
         out.cust, out.finish, out.t = self.cust[idx], self.finish[idx], self.t[idx]
         out.day = None if self.day is None else self.day[idx]
         out.off = None if self.off is None else self.off[idx]
@@ -79,21 +91,24 @@ class Rows:
 
     @staticmethod
     def concat(parts: list[Rows]) -> Rows:
-        parts = [p for p in parts if len(p)]
+        parts = [part for part in parts if len(part)]
         if not parts:
             return Rows({}, [], [], [])
         names = list(parts[0].cols)
         out = Rows.__new__(Rows)
         out.cols = {}
-        for k in names:
-            out.cols[k] = concat(
-                [p.cols[k] if k in p.cols else np.full(len(p), None, dtype=object) for p in parts]
+        for name in names:
+            out.cols[name] = concat(
+                [
+                    part.cols[name] if name in part.cols else np.full(len(part), None, dtype=object)
+                    for part in parts
+                ]
             )
-        out.cust = np.concatenate([p.cust for p in parts])
-        out.finish = np.concatenate([p.finish for p in parts])
-        out.t = np.concatenate([p.t for p in parts])
-        out.day = None if parts[0].day is None else np.concatenate([p.day for p in parts])
-        out.off = None if parts[0].off is None else np.concatenate([p.off for p in parts])
+        out.cust = np.concatenate([part.cust for part in parts])
+        out.finish = np.concatenate([part.finish for part in parts])
+        out.t = np.concatenate([part.t for part in parts])
+        out.day = None if parts[0].day is None else np.concatenate([part.day for part in parts])
+        out.off = None if parts[0].off is None else np.concatenate([part.off for part in parts])
         return out
 
 
@@ -105,8 +120,8 @@ class Sink:
         self.poor: list[dict] = []
         self.boundary: list[dict] = []
 
-    def emit(self, table: str, cust, finish, t, **cols) -> None:
-        self.tables.setdefault(table, []).append(Rows(cols, cust, finish, t))
+    def emit(self, table: str, cust, finish, instants, **cols) -> None:
+        self.tables.setdefault(table, []).append(Rows(cols, cust, finish, instants))
 
     def plant(self, rule_id: str, *, customers, occurred_at, table: str, evidence, finish, written) -> None:
         """One planted poor experience per element; kept in the key iff its evidence row is written (at
@@ -134,15 +149,16 @@ class Sink:
         table: str,
         evidence,
         value,
-        threshold: float,
+        threshold,
         unit: str,
         poor,
         finish,
         written,
     ) -> None:
-        """Events whose rule value (in `unit`) sits at or next to the rule's threshold; `poor` is the outcome
-        the rule's comparison gives (the poor ones are also planted with `plant`); kept in the key like
-        planted ones."""
+        """Events whose rule value (in `unit`) sits at or next to the rule's threshold (one figure, or one
+        per event when it depends on the event, as an overcharge's limit on the agreed price); `poor` is the
+        outcome the rule's comparison gives (the poor ones are also planted with `plant`); kept in the key
+        like planted ones."""
         self.boundary.append(
             dict(
                 rule=rule_id,
@@ -150,7 +166,7 @@ class Sink:
                 table=table,
                 evidence=evidence,
                 value=np.asarray(value, dtype=np.int64),
-                threshold=threshold,
+                threshold=np.broadcast_to(np.asarray(threshold, dtype=np.float64), (len(cust),)),
                 unit=unit,
                 poor=np.asarray(poor, dtype=bool),
                 finish=np.asarray(finish, dtype=np.int64),
@@ -161,10 +177,12 @@ class Sink:
     def poor_times(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """(cust, t, finish, group) of every planted poor experience so far; group indexes self.poor."""
         if not self.poor:
-            e = np.zeros(0, dtype=np.int64)
-            return e, e, e, e
-        cust = np.concatenate([p["cust"] for p in self.poor])
-        t = np.concatenate([p["t"] for p in self.poor])
-        fin = np.concatenate([np.maximum(p["finish"], p["written"]) for p in self.poor])
-        group = np.repeat(np.arange(len(self.poor)), [len(p["cust"]) for p in self.poor])
-        return cust, t, fin, group
+            empty = np.zeros(0, dtype=np.int64)
+            return empty, empty, empty, empty
+        cust = np.concatenate([planted["cust"] for planted in self.poor])
+        occurred_at = np.concatenate([planted["t"] for planted in self.poor])
+        chain_finish = np.concatenate(
+            [np.maximum(planted["finish"], planted["written"]) for planted in self.poor]
+        )
+        group = np.repeat(np.arange(len(self.poor)), [len(planted["cust"]) for planted in self.poor])
+        return cust, occurred_at, chain_finish, group

@@ -165,11 +165,11 @@ def generate_harbor(
     with tempfile.TemporaryDirectory(prefix="harbor-") as work:
         daily = Path(work) / "exports"
         summary = generate_company(
-            daily,
-            answer_key_dir,
-            customers,
-            days,
-            seed,
+            out_dir=daily,
+            answer_key_dir=answer_key_dir,
+            customers=customers,
+            days=days,
+            seed=seed,
             start_date=start_date,
             config=harbor_config(),
             progress=progress,
@@ -192,13 +192,13 @@ def _renames(table: str) -> dict[str, str]:
 def _day_rows(daily: Path, table: str):
     """Every row of a table over all day folders, oldest first, under the contract's column names."""
     renames = _renames(table)
-    for day in sorted(p for p in daily.iterdir() if p.is_dir()):
+    for day in sorted(folder for folder in daily.iterdir() if folder.is_dir()):
         path = day / f"{table}.csv"
         if not path.exists():
             continue
         with open(path, newline="", encoding="utf-8") as handle:
             for row in csv.DictReader(handle):
-                yield {renames.get(k, k): v for k, v in row.items()}
+                yield {renames.get(name, name): value for name, value in row.items()}
 
 
 def _survey_emails(daily: Path) -> dict[str, tuple[str, str]]:
@@ -210,7 +210,9 @@ def _survey_emails(daily: Path) -> dict[str, tuple[str, str]]:
 def _write_snapshot_table(
     daily: Path, snapshot: Path, table: str, rng: np.random.Generator, invitations: dict
 ) -> None:
-    columns = [c for c, _ in reference().columns(table) if c not in DROPPED_COLUMNS.get(table, set())]
+    columns = [
+        column for column, _ in reference().columns(table) if column not in DROPPED_COLUMNS.get(table, set())
+    ]
     columns += EXTRA_COLUMNS.get(table, ())
     with open(snapshot / f"{table}.csv", "w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
@@ -269,7 +271,10 @@ def _rewrite_csv(path: Path, mappings: dict[str, dict[str, str]]) -> None:
     with open(path, newline="", encoding="utf-8") as handle:
         reader = csv.DictReader(handle)
         fields = list(reader.fieldnames or [])
-        rows = [{k: mappings.get(k, {}).get(v, v) for k, v in row.items()} for row in reader]
+        rows = [
+            {column: mappings.get(column, {}).get(value, value) for column, value in row.items()}
+            for row in reader
+        ]
     tmp = path.with_suffix(".tmp")
     with open(tmp, "w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=fields, lineterminator="\n")

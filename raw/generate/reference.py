@@ -18,8 +18,8 @@ CONTRACT = REPO_ROOT / "raw" / "contract.yml"
 
 
 def _rows(name: str) -> list[dict]:
-    with open(SEEDS / name, newline="") as f:
-        return list(csv.DictReader(f))
+    with open(SEEDS / name, newline="") as handle:
+        return list(csv.DictReader(handle))
 
 
 @dataclass(frozen=True)
@@ -31,21 +31,21 @@ class Reference:
 
     def columns(self, table: str) -> list[tuple[str, str]]:
         """(name, DuckDB type) of a contract table, in contract order."""
-        return [(c["name"], c["type"]) for c in self.contract["tables"][table]["columns"]]
+        return [(column["name"], column["type"]) for column in self.contract["tables"][table]["columns"]]
 
     def renamed_from(self, table: str) -> dict[str, str]:
         return {
-            c["name"]: c["renamed_from"][0]
-            for c in self.contract["tables"][table]["columns"]
-            if c.get("renamed_from")
+            column["name"]: column["renamed_from"][0]
+            for column in self.contract["tables"][table]["columns"]
+            if column.get("renamed_from")
         }
 
 
 @cache
 def reference() -> Reference:
     """Seeds and contract, read once."""
-    with open(CONTRACT) as f:
-        contract = yaml.safe_load(f)
+    with open(CONTRACT) as handle:
+        contract = yaml.safe_load(handle)
     return Reference(
         _rows("plans.csv"),
         _rows("payment_failure_codes.csv"),
@@ -62,5 +62,9 @@ def rule_thresholds(company: str = DEFAULT_COMPANY) -> dict[str, float]:
     boundaries rather than figures of the generator's.
     """
     path = REPO_ROOT / seed_folder_for(company) / "poor_experience_rules.csv"
-    with open(path, newline="") as f:
-        return {r["rule_id"]: float(r["threshold"]) for r in csv.DictReader(f) if r["threshold"].strip()}
+    with open(path, newline="") as handle:
+        return {
+            row["rule_id"]: float(row["threshold"])
+            for row in csv.DictReader(handle)
+            if row["threshold"].strip()
+        }

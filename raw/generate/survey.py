@@ -22,12 +22,12 @@ COMMENTS_OK = ["Fine.", "Quick and friendly.", None, None]
 
 
 def emit_surveys(sink: Sink, period: Period) -> None:
-    t = np.full(len(SURVEYS), period.t0 + 6 * HOUR)
+    created_at = np.full(len(SURVEYS), period.t0 + 6 * HOUR)
     sink.emit(
         "survey__surveys",
         -1,
         NULL,
-        t,
+        created_at,
         survey_id=np.array([x[0] for x in SURVEYS], dtype=object),
         survey_type=np.array([x[1] for x in SURVEYS], dtype=object),
         scale_min=np.array([x[2] for x in SURVEYS]),
@@ -38,7 +38,7 @@ def emit_surveys(sink: Sink, period: Period) -> None:
 
 def _survey(
     rng,
-    s,
+    chunk,
     sink: Sink,
     cfg: SimulationConfig,
     *,
@@ -60,78 +60,82 @@ def _survey(
         finish[invite],
         after_poor[invite],
     )
-    n = len(customers)
-    sent = triggered_at + rng.integers(1 * HOUR, 6 * HOUR, n)
-    inv_id = pc.binary_join_element_wise("V", id_suffix, "")
-    email, _ = email_variant(rng, s.email.take(pa.array(customers)), s.survey_email_rate)
+    count = len(customers)
+    sent = triggered_at + rng.integers(1 * HOUR, 6 * HOUR, count)
+    invitation_ids = pc.binary_join_element_wise("V", id_suffix, "")
+    email, _ = email_variant(rng, chunk.email.take(pa.array(customers)), chunk.survey_email_rate)
     trig_type = (
         "RELATIONSHIP" if relationship else ("CONTACT" if survey_id == "SV_CSAT_CONTACT" else "APPOINTMENT")
     )
-    inv_fin = np.maximum(finish, sent)
+    invitation_finish = np.maximum(finish, sent)
     sink.emit(
         "survey__invitations",
         customers,
-        inv_fin,
+        invitation_finish,
         sent,
-        invitation_id=inv_id,
+        invitation_id=invitation_ids,
         survey_id=survey_id,
         email=email,
         sent_at=sent,
         trigger_type=trig_type,
         trigger_id=None if relationship else id_suffix,
     )
-    answered = rng.random(n) < cfg.response_rate
-    low = rng.random(n) < np.where(after_poor, cfg.low_score_after_poor, cfg.low_score_baseline)
+    answered = rng.random(count) < cfg.response_rate
+    low = rng.random(count) < np.where(after_poor, cfg.low_score_after_poor, cfg.low_score_baseline)
     # a low score is one the company's rule judges poor (at or below the seed's threshold), drawn over the
     # whole scale on either side of it, so answers at and just above the threshold occur on their own
     scale_min, scale_max = (0, 10) if relationship else (1, 5)
-    if rule not in s.thresholds and n:
+    if rule not in chunk.thresholds and count:
         raise ValueError(f"survey {survey_id} is sent but the company's seed has no rule {rule} to judge it")
-    poor_at_or_below = int(s.thresholds.get(rule, scale_max))  # (nothing is drawn when nobody is invited)
+    poor_at_or_below = int(chunk.thresholds.get(rule, scale_max))  # (nothing is drawn when nobody is invited)
     score = np.where(
         low,
-        rng.integers(scale_min, poor_at_or_below + 1, n),
-        rng.integers(poor_at_or_below + 1, scale_max + 1, n),
+        rng.integers(scale_min, poor_at_or_below + 1, count),
+        rng.integers(poor_at_or_below + 1, scale_max + 1, count),
     )
-    responded = sent + rng.integers(1 * HOUR, 2 * DAY, n)
-    r = np.flatnonzero(answered)
-    fin = np.maximum(inv_fin[r], responded[r])
-    resp_id = pc.binary_join_element_wise("R", id_suffix.take(r), "")
-    typed = rng.random(len(r)) < 0.7
-    resp_email = pa.array(np.where(typed, np.asarray(email.take(r), dtype=object), None), pa.string())
+    responded = sent + rng.integers(1 * HOUR, 2 * DAY, count)
+    answered_rows = np.flatnonzero(answered)
+    chain_finish = np.maximum(invitation_finish[answered_rows], responded[answered_rows])
+    response_ids = pc.binary_join_element_wise("R", id_suffix.take(answered_rows), "")
+    typed = rng.random(len(answered_rows)) < 0.7
+    response_emails = pa.array(
+        np.where(typed, np.asarray(email.take(answered_rows), dtype=object), None), pa.string()
+    )
     comment = np.where(
-        low[r], pick(COMMENTS_LOW, rng.integers(0, 4, len(r))), pick(COMMENTS_OK, rng.integers(0, 4, len(r)))
+        low[answered_rows],
+        pick(COMMENTS_LOW, rng.integers(0, 4, len(answered_rows))),
+        pick(COMMENTS_OK, rng.integers(0, 4, len(answered_rows))),
     )
     sink.emit(
         "survey__responses",
-        customers[r],
-        fin,
-        responded[r],
-        response_id=resp_id,
-        invitation_id=inv_id.take(r),
-        email=resp_email,
-        responded_at=responded[r],
-        score=score[r],
+        customers[answered_rows],
+        chain_finish,
+        responded[answered_rows],
+        response_id=response_ids,
+        invitation_id=invitation_ids.take(answered_rows),
+        email=response_emails,
+        responded_at=responded[answered_rows],
+        score=score[answered_rows],
         comment=comment,
     )
-    lo = low[r]
+    low_answers = low[answered_rows]
     sink.plant(
         rule,
-        customers=customers[r][lo],
-        occurred_at=responded[r][lo],
+        customers=customers[answered_rows][low_answers],
+        occurred_at=responded[answered_rows][low_answers],
         table="survey__responses",
-        evidence=resp_id.filter(lo),
-        finish=fin[lo],
-        written=responded[r][lo],
+        evidence=response_ids.filter(low_answers),
+        finish=chain_finish[low_answers],
+        written=responded[answered_rows][low_answers],
     )
     # unanswered invitations are where out-of-range scores are injected later (never over a real answer)
-    s.unanswered.append(
+    chunk.unanswered.append(
         (
-            inv_id.filter(~answered),
+            invitation_ids.filter(~answered),
             email.filter(~answered),
             sent[~answered],
             customers[~answered],
-            inv_fin[~answered],
+            invitation_finish[~answered],
             10 if relationship else 5,
         )
     )
@@ -141,27 +145,27 @@ def rate_for(cfg: SimulationConfig, survey_id: str) -> float:
     return cfg.csat_contact_invite_rate if survey_id == "SV_CSAT_CONTACT" else cfg.csat_visit_invite_rate
 
 
-def surveys(rng, s, period: Period, cfg: SimulationConfig, sink: Sink, visits: list, contacts) -> None:
+def surveys(rng, chunk, period: Period, cfg: SimulationConfig, sink: Sink, visits: list, contacts) -> None:
     """CSAT after visits and contacts, then one relationship NPS for some customers."""
-    s.unanswered = []
-    vcust = np.concatenate([v.cust for v in visits])
-    vid = pa.concat_arrays([a for v in visits for a in v.aid])
+    chunk.unanswered = []
+    visit_customers = np.concatenate([v.cust for v in visits])
+    visit_ids = pa.concat_arrays([a for v in visits for a in v.aid])
     _survey(
         rng,
-        s,
+        chunk,
         sink,
         cfg,
         survey_id="SV_CSAT_VISIT",
         rule="low_csat_visit",
-        customers=vcust,
-        id_suffix=vid,
+        customers=visit_customers,
+        id_suffix=visit_ids,
         triggered_at=np.concatenate([v.at for v in visits]),
         finish=np.concatenate([v.finish for v in visits]),
         after_poor=np.concatenate([v.poor for v in visits]),
     )
     _survey(
         rng,
-        s,
+        chunk,
         sink,
         cfg,
         survey_id="SV_CSAT_CONTACT",
@@ -174,48 +178,51 @@ def surveys(rng, s, period: Period, cfg: SimulationConfig, sink: Sink, visits: l
     )
     # NPS once, at a random moment after the first month; detractors follow recent poor experiences
     nps = np.flatnonzero(
-        (rng.random(s.n) < cfg.nps_invite_rate) & (s.signup + 30 * DAY < period.te - 3 * DAY)
+        (rng.random(chunk.n) < cfg.nps_invite_rate) & (chunk.signup + 30 * DAY < period.te - 3 * DAY)
     )
-    at = (
-        s.signup[nps]
+    invited_at = (
+        chunk.signup[nps]
         + 30 * DAY
-        + (rng.random(len(nps)) * (period.te - 3 * DAY - s.signup[nps] - 30 * DAY)).astype(np.int64)
+        + (rng.random(len(nps)) * (period.te - 3 * DAY - chunk.signup[nps] - 30 * DAY)).astype(np.int64)
     )
-    pcust, pt, _, _ = sink.poor_times()
-    recent = count_between(pcust, pt, nps, at - 90 * DAY, at) > 0
+    poor_customers, poor_at, _, _ = sink.poor_times()
+    recent = count_between(poor_customers, poor_at, nps, invited_at - 90 * DAY, invited_at) > 0
     _survey(
         rng,
-        s,
+        chunk,
         sink,
         cfg,
         survey_id="SV_NPS",
         rule="nps_detractor",
         customers=nps,
-        id_suffix=ids("N", s.gid[nps], 9),
-        triggered_at=at,
+        id_suffix=ids("N", chunk.gid[nps], 9),
+        triggered_at=invited_at,
         finish=np.full(len(nps), NULL),
         after_poor=recent,
         relationship=True,
     )
 
 
-def count_between(pcust, pt, cust, lo, hi) -> np.ndarray:
-    """Per (cust, lo, hi): how many (pcust, pt) events of that customer fall in (lo, hi]."""
+def count_between(event_customers, event_at, customers, after, until) -> np.ndarray:
+    """Per (customers, after, until): how many (event_customers, event_at) events of that customer fall in
+    (after, until]."""
     base = np.int64(1) << 42
-    key = np.sort(pcust * base + (pt - pt.min(initial=0) if len(pt) else pt))
-    shift = pt.min(initial=0) if len(pt) else 0
-    a = np.searchsorted(key, cust * base + (lo - shift), side="right")
-    b = np.searchsorted(key, cust * base + (hi - shift), side="right")
-    return b - a
+    key = np.sort(
+        event_customers * base + (event_at - event_at.min(initial=0) if len(event_at) else event_at)
+    )
+    shift = event_at.min(initial=0) if len(event_at) else 0
+    first_after = np.searchsorted(key, customers * base + (after - shift), side="right")
+    first_after_until = np.searchsorted(key, customers * base + (until - shift), side="right")
+    return first_after_until - first_after
 
 
-def unmatchable(rng, s, period: Period, cfg: SimulationConfig, sink: Sink, c0: int) -> int:
+def unmatchable(rng, chunk, period: Period, cfg: SimulationConfig, sink: Sink, first_customer: int) -> int:
     """Responses from e-mails that match no customer (survey tool noise, not in the answer key)."""
-    n = int(np.ceil(cfg.unmatchable_response_rate * s.n * 0.3)) if s.n else 0
-    sent = period.t0 + (rng.random(n) * (period.days - 1) * DAY).astype(np.int64)
-    suffix = ids("U", c0 + np.arange(n), 9)
+    count = int(np.ceil(cfg.unmatchable_response_rate * chunk.n * 0.3)) if chunk.n else 0
+    sent = period.t0 + (rng.random(count) * (period.days - 1) * DAY).astype(np.int64)
+    suffix = ids("U", first_customer + np.arange(count), 9)
     inv_id = pc.binary_join_element_wise("V", suffix, "")
-    email = ids("guest", c0 + np.arange(n), 7)
+    email = ids("guest", first_customer + np.arange(count), 7)
     email = pc.binary_join_element_wise(email, "@nowhere.example", "")
     sink.emit(
         "survey__invitations",
@@ -229,7 +236,7 @@ def unmatchable(rng, s, period: Period, cfg: SimulationConfig, sink: Sink, c0: i
         trigger_type="RELATIONSHIP",
         trigger_id=None,
     )
-    responded = sent + rng.integers(HOUR, DAY, n)
+    responded = sent + rng.integers(HOUR, DAY, count)
     sink.emit(
         "survey__responses",
         -1,
@@ -239,7 +246,7 @@ def unmatchable(rng, s, period: Period, cfg: SimulationConfig, sink: Sink, c0: i
         invitation_id=inv_id,
         email=email,
         responded_at=responded,
-        score=rng.integers(0, 11, n),
+        score=rng.integers(0, 11, count),
         comment=None,
     )
-    return n
+    return count

@@ -38,14 +38,14 @@ def _n(rate: float, rows: int) -> int:
 
 def email_variant(rng, email: pa.Array, rate: float) -> tuple[pa.Array, int]:
     """Some addresses typed in another case and with spaces around them."""
-    n = len(email)
-    m = rng.random(n) < rate
-    style = rng.integers(0, 3, n)
+    count = len(email)
+    retyped = rng.random(count) < rate
+    style = rng.integers(0, 3, count)
     upper = pc.utf8_upper(email)
-    cap = pc.utf8_capitalize(email)
+    capitalized = pc.utf8_capitalize(email)
     spaced = pc.binary_join_element_wise(" ", email, "  ", "")
-    varied = pc.if_else(pa.array(style == 0), upper, pc.if_else(pa.array(style == 1), cap, spaced))
-    return pc.if_else(pa.array(m), varied, email), int(m.sum())
+    varied = pc.if_else(pa.array(style == 0), upper, pc.if_else(pa.array(style == 1), capitalized, spaced))
+    return pc.if_else(pa.array(retyped), varied, email), int(retyped.sum())
 
 
 class Untidy:
@@ -53,48 +53,52 @@ class Untidy:
         self.rng, self.cfg, self.last_day = rng, cfg, last_day
         self.counts: dict[tuple[str, str], int] = {}
 
-    def count(self, kind: str, table: str, k: int) -> None:
-        if k:
-            self.counts[(kind, table)] = self.counts.get((kind, table), 0) + int(k)
+    def count(self, kind: str, table: str, rows: int) -> None:
+        if rows:
+            self.counts[(kind, table)] = self.counts.get((kind, table), 0) + int(rows)
 
     def apply(self, table: str, rows: Rows, types: dict) -> tuple[Rows, list[tuple[int, str]]]:
         """Returns the untidy rows and the malformed raw lines (day, text) for the table."""
-        rng, cfg, n = self.rng, self.cfg, len(rows)
-        if table in STATIC or n == 0:
-            rows.off = np.zeros(n, dtype=np.int64)
+        rng, cfg, row_count = self.rng, self.cfg, len(rows)
+        if table in STATIC or row_count == 0:
+            rows.off = np.zeros(row_count, dtype=np.int64)
             return rows, []
         extra = []
         if table == "crm__contacts":
-            i = rng.choice(n, _n(cfg.unknown_code_rate, n), replace=False)
-            ch = np.asarray(rows.cols["channel"], dtype=object).copy()
-            ch[i] = "FAX"
-            rows.cols["channel"] = ch
-            self.count("unknown_code", table, len(i))
+            picked = rng.choice(row_count, _n(cfg.unknown_code_rate, row_count), replace=False)
+            channels = np.asarray(rows.cols["channel"], dtype=object).copy()
+            channels[picked] = "FAX"
+            rows.cols["channel"] = channels
+            self.count("unknown_code", table, len(picked))
             extra.append(self._orphans(rows, "contact_id", {"customer_id": "CX", "case_id": "KX"}, table))
         if table == "billing__invoice_lines":
-            e = rows.subset(rng.choice(n, _n(cfg.unknown_code_rate, n), replace=False))
-            e.cols["invoice_line_id"] = pc.binary_join_element_wise(e.cols["invoice_line_id"], "-ADJ", "")
+            extra_rows = rows.subset(
+                rng.choice(row_count, _n(cfg.unknown_code_rate, row_count), replace=False)
+            )
+            extra_rows.cols["invoice_line_id"] = pc.binary_join_element_wise(
+                extra_rows.cols["invoice_line_id"], "-ADJ", ""
+            )
             for c in ("subscription_id", "fee_code", "promo_code"):
-                e.cols[c] = np.full(len(e), None, dtype=object)
-            e.cols["line_type"] = np.full(len(e), "ADJ", dtype=object)
-            e.cols["description"] = np.full(len(e), "Rounding", dtype=object)
-            e.cols["amount_minor"] = np.zeros(len(e), dtype=np.int64)
-            e.cols["tax_minor"] = np.zeros(len(e), dtype=np.int64)
-            self.count("unknown_code", table, len(e))
-            extra.append(e)
+                extra_rows.cols[c] = np.full(len(extra_rows), None, dtype=object)
+            extra_rows.cols["line_type"] = np.full(len(extra_rows), "ADJ", dtype=object)
+            extra_rows.cols["description"] = np.full(len(extra_rows), "Rounding", dtype=object)
+            extra_rows.cols["amount_minor"] = np.zeros(len(extra_rows), dtype=np.int64)
+            extra_rows.cols["tax_minor"] = np.zeros(len(extra_rows), dtype=np.int64)
+            self.count("unknown_code", table, len(extra_rows))
+            extra.append(extra_rows)
         if table == "billing__payments":
-            e = self._orphans(rows, "payment_id", {"invoice_id": "INVX"}, table)
-            e.cols["status"] = np.full(len(e), "SUCCEEDED", dtype=object)
-            e.cols["failure_code"] = np.full(len(e), None, dtype=object)
-            extra.append(e)
+            extra_rows = self._orphans(rows, "payment_id", {"invoice_id": "INVX"}, table)
+            extra_rows.cols["status"] = np.full(len(extra_rows), "SUCCEEDED", dtype=object)
+            extra_rows.cols["failure_code"] = np.full(len(extra_rows), None, dtype=object)
+            extra.append(extra_rows)
         if table == "billing__accounts":
             extra.append(self._orphans(rows, "account_number", {"crm_customer_id": "CX"}, table))
         if table == "billing__invoices":
-            i = rng.choice(n, _n(cfg.total_mismatch_rate, n), replace=False)
+            picked = rng.choice(row_count, _n(cfg.total_mismatch_rate, row_count), replace=False)
             total = np.asarray(rows.cols["total_minor"]).copy()
-            total[i] += rng.integers(1, 500, len(i))
+            total[picked] += rng.integers(1, 500, len(picked))
             rows.cols["total_minor"] = total
-            self.count("total_mismatch", table, len(i))
+            self.count("total_mismatch", table, len(picked))
         if table == "survey__responses":
             self.count(
                 "out_of_range_score",
@@ -102,9 +106,9 @@ class Untidy:
                 int(np.sum(np.asarray(pc.starts_with(rows.cols["response_id"], "RX")))),
             )
         rows = Rows.concat([rows, *extra])
-        n = len(rows)
+        row_count = len(rows)
         # late arrivals: a later day's folder, never beyond the last day
-        late = rng.choice(n, _n(cfg.late_row_rate, n), replace=False)
+        late = rng.choice(row_count, _n(cfg.late_row_rate, row_count), replace=False)
         shift = rng.integers(1, 6, len(late))
         moved = np.minimum(rows.day[late] + shift, self.last_day)
         self.count("late_arrival", table, int(np.sum(moved > rows.day[late])))
@@ -112,57 +116,65 @@ class Untidy:
         # mixed offsets: the same instant written in another zone (the row's copies keep its offset)
         has_ts = "TIMESTAMPTZ" in types.values()
         rows.off = np.where(
-            (rng.random(n) < cfg.mixed_offset_rate) & has_ts, rng.integers(1, len(OFFSET_MINUTES), n), 0
+            (rng.random(row_count) < cfg.mixed_offset_rate) & has_ts,
+            rng.integers(1, len(OFFSET_MINUTES), row_count),
+            0,
         )
         self.count("mixed_offset", table, int(np.sum(rows.off != 0)))
         # duplicate deliveries: the identical row again, the same day or later
-        dup = rows.subset(rng.choice(n, _n(cfg.duplicate_rate, n), replace=False))
-        dup.day = np.minimum(dup.day + rng.integers(0, 4, len(dup)), self.last_day)
-        self.count("duplicate", table, len(dup))
-        out = Rows.concat([rows, dup]) if len(dup) else rows
+        duplicates = rows.subset(rng.choice(row_count, _n(cfg.duplicate_rate, row_count), replace=False))
+        duplicates.day = np.minimum(duplicates.day + rng.integers(0, 4, len(duplicates)), self.last_day)
+        self.count("duplicate", table, len(duplicates))
+        out = Rows.concat([rows, duplicates]) if len(duplicates) else rows
         return out, self._malformed(table, rows, types)
 
     def _orphans(self, rows: Rows, id_col: str, broken: dict, table: str) -> Rows:
-        n = len(rows)
-        e = rows.subset(self.rng.choice(n, _n(self.cfg.orphan_rate, n), replace=False))
-        e.cols[id_col] = pc.binary_join_element_wise(e.cols[id_col], "-O", "")
+        row_count = len(rows)
+        orphans = rows.subset(self.rng.choice(row_count, _n(self.cfg.orphan_rate, row_count), replace=False))
+        orphans.cols[id_col] = pc.binary_join_element_wise(orphans.cols[id_col], "-O", "")
         for col, prefix in broken.items():
-            e.cols[col] = pc.binary_join_element_wise(prefix, e.cols[id_col], "")
-        if "promise_code" in e.cols:
-            e.cols["promise_code"] = np.full(len(e), None, dtype=object)
-            e.cols["wait_seconds"] = np.full(len(e), 30, dtype=np.int64)
-            e.cols["transfer_count"] = np.zeros(len(e), dtype=np.int64)
-        self.count("orphan_id", table, len(e))
-        return e
+            orphans.cols[col] = pc.binary_join_element_wise(prefix, orphans.cols[id_col], "")
+        if "promise_code" in orphans.cols:
+            orphans.cols["promise_code"] = np.full(len(orphans), None, dtype=object)
+            orphans.cols["wait_seconds"] = np.full(len(orphans), 30, dtype=np.int64)
+            orphans.cols["transfer_count"] = np.zeros(len(orphans), dtype=np.int64)
+        self.count("orphan_id", table, len(orphans))
+        return orphans
 
     def _malformed(self, table: str, rows: Rows, types: dict) -> list[tuple[int, str]]:
         """Extra lines that cannot be parsed: a wrong field count, or a bad number or timestamp."""
         if table not in MALFORMED:
             return []
-        id_col, col, bad = MALFORMED[table]
-        n = len(rows)
-        sub = rows.subset(np.sort(self.rng.choice(n, _n(self.cfg.malformed_rate, n), replace=False)))
+        id_col, bad_column, bad_value = MALFORMED[table]
+        row_count = len(rows)
+        malformed = rows.subset(
+            np.sort(self.rng.choice(row_count, _n(self.cfg.malformed_rate, row_count), replace=False))
+        )
         text = {
-            c: format_column(sub.cols[c], t, sub.off).to_pylist() if c in sub.cols else [None] * len(sub)
+            c: format_column(malformed.cols[c], t, malformed.off).to_pylist()
+            if c in malformed.cols
+            else [None] * len(malformed)
             for c, t in types.items()
         }
         out = []
-        for j in range(len(sub)):
-            rid = f"{text[id_col][j]}-M"
-            if bad is None or j % 2 == 0:
-                out.append((int(sub.day[j]), f"{rid},broken line"))
+        for position in range(len(malformed)):
+            row_id = f"{text[id_col][position]}-M"
+            if bad_value is None or position % 2 == 0:
+                out.append((int(malformed.day[position]), f"{row_id},broken line"))
             else:
                 defuse = DEFUSE.get(table, {})
                 fields = []
                 for c in types:
-                    v = rid if c == id_col else bad if c == col else _plain(text[c][j])
+                    field = (
+                        row_id if c == id_col else bad_value if c == bad_column else _plain(text[c][position])
+                    )
                     if c in defuse:
-                        v = v + defuse[c] if defuse[c] == "-M" else defuse[c]
-                    fields.append(v)
-                out.append((int(sub.day[j]), ",".join(fields)))
+                        field = field + defuse[c] if defuse[c] == "-M" else defuse[c]
+                    fields.append(field)
+                out.append((int(malformed.day[position]), ",".join(fields)))
         self.count("malformed_line", table, len(out))
         return out
 
 
-def _plain(v) -> str:
-    return "" if v is None else str(v).replace(",", " ").replace('"', "")
+def _plain(value) -> str:
+    return "" if value is None else str(value).replace(",", " ").replace('"', "")

@@ -20,15 +20,15 @@ OFFSET_TEXT = np.array(["+00:00", "+01:00", "+02:00", "-05:00", "+05:30", "-03:0
 CSV_OPTIONS = pacsv.WriteOptions(include_header=False, quoting_style="needed")
 
 
-def utc_text(t: np.ndarray) -> pa.Array:
+def utc_text(instants: np.ndarray) -> pa.Array:
     """Instants as ISO 8601 UTC text with +00:00 (NULL stays NULL)."""
-    return format_ts(np.asarray(t, dtype=np.int64), np.zeros(len(t), dtype=np.int64))
+    return format_ts(np.asarray(instants, dtype=np.int64), np.zeros(len(instants), dtype=np.int64))
 
 
-def format_ts(t: np.ndarray, off_idx: np.ndarray) -> pa.Array:
-    mask = t == NULL
+def format_ts(instants: np.ndarray, off_idx: np.ndarray) -> pa.Array:
+    mask = instants == NULL
     minutes = np.asarray(OFFSET_MINUTES)[off_idx]
-    local = np.where(mask, 0, t + minutes * 60).astype("datetime64[s]")
+    local = np.where(mask, 0, instants + minutes * 60).astype("datetime64[s]")
     # a cast renders "YYYY-MM-DD HH:MM:SS" far faster than strftime
     text = pc.replace_substring(pa.array(local, mask=mask).cast(pa.string()), " ", "T", max_replacements=1)
     return pc.binary_join_element_wise(text, pa.array(OFFSET_TEXT[off_idx], pa.string()), "")
@@ -38,17 +38,17 @@ def format_column(values, duck_type: str, off_idx: np.ndarray) -> pa.Array:
     """One column as CSV text per its contract type."""
     if isinstance(values, pa.Array | pa.ChunkedArray):
         return values.cast(pa.string())
-    v = np.asarray(values)
+    array = np.asarray(values)
     if duck_type == "TIMESTAMPTZ":
-        return format_ts(v.astype(np.int64), off_idx)
+        return format_ts(array.astype(np.int64), off_idx)
     if duck_type == "DATE":
-        mask = v == NULL
-        return pa.array(np.where(mask, 0, v).astype("datetime64[D]"), mask=mask).cast(pa.string())
-    if duck_type in ("BIGINT", "INTEGER") and v.dtype != object:
-        return pa.array(v.astype(np.int64), mask=v == NULL).cast(pa.string())
-    if duck_type == "BOOLEAN" and v.dtype == bool:
-        return pa.array(np.where(v, "true", "false"), pa.string())
-    return pa.array(v, pa.string(), from_pandas=True)
+        mask = array == NULL
+        return pa.array(np.where(mask, 0, array).astype("datetime64[D]"), mask=mask).cast(pa.string())
+    if duck_type in ("BIGINT", "INTEGER") and array.dtype != object:
+        return pa.array(array.astype(np.int64), mask=array == NULL).cast(pa.string())
+    if duck_type == "BOOLEAN" and array.dtype == bool:
+        return pa.array(np.where(array, "true", "false"), pa.string())
+    return pa.array(array, pa.string(), from_pandas=True)
 
 
 class DayWriter:
@@ -94,43 +94,47 @@ class DayWriter:
         """Append the rows to their day files (sorted by day, rendered once, then cut at line ends)."""
         types = dict(self.ref.columns(table))
         names = list(types)
-        n = len(rows)
-        off = rows.off if rows.off is not None else np.zeros(n, dtype=np.int64)
+        row_count = len(rows)
+        offsets = rows.off if rows.off is not None else np.zeros(row_count, dtype=np.int64)
         order = np.argsort(rows.day, kind="stable")
         days = rows.day[order]
         text = {}
-        for c in names:
-            if c in rows.cols:
-                text[c] = format_column(rows.cols[c], types[c], off).take(pa.array(order))
+        for column in names:
+            if column in rows.cols:
+                text[column] = format_column(rows.cols[column], types[column], offsets).take(pa.array(order))
             else:
-                text[c] = pa.nulls(n, pa.string())
+                text[column] = pa.nulls(row_count, pa.string())
         table_text = pa.table(text)
         bad_by_day: dict[int, list[str]] = {}
-        for d, line in malformed:
-            bad_by_day.setdefault(d, []).append(line)
+        for bad_day, line in malformed:
+            bad_by_day.setdefault(bad_day, []).append(line)
         split = int(np.searchsorted(days, self.mid))
         renamed = self.ref.renamed_from(table)
-        for lo, hi, after in ((0, split, False), (split, n, True)):
-            if lo == hi:
+        for first, stop, after in ((0, split, False), (split, row_count, True)):
+            if first == stop:
                 continue
-            cols = [c for c in names if after or not (table == "billing__invoice_lines" and c == "tax_minor")]
-            buf = io.BytesIO()
-            pacsv.write_csv(table_text.select(cols).slice(lo, hi - lo), buf, CSV_OPTIONS)
-            data = buf.getvalue()
-            # fields never hold a newline, so line i of the buffer is row lo + i
+            cols = [
+                column
+                for column in names
+                if after or not (table == "billing__invoice_lines" and column == "tax_minor")
+            ]
+            buffer = io.BytesIO()
+            pacsv.write_csv(table_text.select(cols).slice(first, stop - first), buffer, CSV_OPTIONS)
+            data = buffer.getvalue()
+            # fields never hold a newline, so line i of the buffer is row first + i
             ends = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10) + 1
             starts = np.r_[0, ends[:-1]]
-            d = days[lo:hi]
-            cuts = np.r_[0, np.flatnonzero(np.diff(d)) + 1, hi - lo]
-            for a, b in zip(cuts[:-1], cuts[1:], strict=True):
-                day = int(d[a])
+            part_days = days[first:stop]
+            cuts = np.r_[0, np.flatnonzero(np.diff(part_days)) + 1, stop - first]
+            for cut_start, cut_end in zip(cuts[:-1], cuts[1:], strict=True):
+                day = int(part_days[cut_start])
                 bad = "".join(line + "\n" for line in bad_by_day.pop(day, [])).encode()
-                self._append(table, day, data[starts[a] : ends[b - 1]] + bad)
+                self._append(table, day, data[starts[cut_start] : ends[cut_end - 1]] + bad)
             if (renamed and not after) or (table == "billing__invoice_lines" and after):
-                self.schema_change[table] = self.schema_change.get(table, 0) + (hi - lo)
+                self.schema_change[table] = self.schema_change.get(table, 0) + (stop - first)
         for day, lines in sorted(bad_by_day.items()):
             self._append(table, day, "".join(line + "\n" for line in lines).encode())
-        self.rows_written[table] = self.rows_written.get(table, 0) + n + len(malformed)
+        self.rows_written[table] = self.rows_written.get(table, 0) + row_count + len(malformed)
 
 
 class KeyWriter:
@@ -143,21 +147,23 @@ class KeyWriter:
 
     def write(self, name: str, columns: dict) -> None:
         path = self.dir / f"{name}.csv"
-        n = len(next(iter(columns.values()))) if columns else 0
+        row_count = len(next(iter(columns.values()))) if columns else 0
         table = pa.table(
             {
-                k: (
-                    v
-                    if isinstance(v, pa.Array | pa.ChunkedArray)
-                    else pa.array(np.asarray(v, dtype=object) if np.asarray(v).dtype == object else v)
+                column: (
+                    values
+                    if isinstance(values, pa.Array | pa.ChunkedArray)
+                    else pa.array(
+                        np.asarray(values, dtype=object) if np.asarray(values).dtype == object else values
+                    )
                 ).cast(pa.string())
-                for k, v in columns.items()
+                for column, values in columns.items()
             }
         )
         first = name not in self.started
-        with open(path, "wb" if first else "ab") as f:
+        with open(path, "wb" if first else "ab") as file:
             if first:
-                f.write((",".join(columns) + "\n").encode())
+                file.write((",".join(columns) + "\n").encode())
                 self.started.add(name)
-            if n:
-                pacsv.write_csv(table, f, CSV_OPTIONS)
+            if row_count:
+                pacsv.write_csv(table, file, CSV_OPTIONS)

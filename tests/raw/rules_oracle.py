@@ -80,7 +80,7 @@ def detect(exports: Path) -> pd.DataFrame:
     prev = a.merge(a, left_on="previous_appointment_id", right_on="appointment_id", suffixes=("", "_p"))
     prev = prev[
         (prev["status_p"] == "COMPLETED")
-        & (prev["window_start_at"] <= prev["window_start_at_p"] + pd.Timedelta(days=th["repeat_visit"]))
+        & (prev["window_start_at"] <= prev["completed_at_p"] + pd.Timedelta(days=th["repeat_visit"]))
     ]
     add(prev, "repeat_visit", "crm__appointments", "appointment_id")
 

@@ -261,32 +261,93 @@ def test_rules_fire_exactly_on_the_planted_events(small_company):
     assert len(key) == len(planted)
 
 
+BOUNDARY_RULES = (
+    "long_wait",
+    "many_transfers",
+    "late_arrival",
+    "repeat_contact",
+    "repeat_visit",
+    "broken_promise",
+    "unquoted_fee",
+    "overcharge",
+)
+
+
+def _boundary_values_in_exports(exports: Path) -> dict[str, pd.Series]:
+    """Per rule, the figure its comparison reads, by evidence id, as the exported rows give it."""
+    sys.path.insert(0, str(Path(__file__).parent))
+    from rules_oracle import num, read_table, ts
+
+    contacts = read_table(exports, "crm__contacts").drop_duplicates("contact_id")
+    contacts["contact_at"] = ts(contacts["contact_at"])
+    contacts = contacts.sort_values(["case_id", "contact_at"])
+    since_previous_contact = contacts["contact_at"] - contacts.groupby("case_id")["contact_at"].shift()
+    appointments = read_table(exports, "crm__appointments").drop_duplicates("appointment_id")
+    for column in ("window_start_at", "window_end_at", "arrived_at", "completed_at"):
+        appointments[column] = ts(appointments[column])
+    appointments = appointments.set_index("appointment_id")
+    previous_done = appointments["completed_at"].reindex(appointments["previous_appointment_id"])
+    repairs = appointments[appointments["appointment_type"] == "REPAIR"]
+    repair_start = repairs.reset_index().drop_duplicates("case_id").set_index("case_id")["window_start_at"]
+    promised = contacts[contacts["promise_code"] == "TECH_NEXT_DAY"]
+    # a visit fee: days from the customer's latest fee quote on or before the invoice date to that date
+    accounts = read_table(exports, "billing__accounts").drop_duplicates("account_number")
+    invoices = read_table(exports, "billing__invoices").drop_duplicates("invoice_id")
+    invoices = invoices.merge(accounts[["account_number", "crm_customer_id"]], on="account_number")
+    invoices["invoice_date"] = pd.to_datetime(invoices["invoice_date"], errors="coerce", utc=True)
+    lines = read_table(exports, "billing__invoice_lines").drop_duplicates("invoice_line_id")
+    fees = lines[lines["fee_code"] == "VISIT_FEE"].merge(invoices, on="invoice_id")
+    quotes = contacts.loc[contacts["promise_code"] == "FEE_QUOTED", ["customer_id", "contact_at"]]
+    quoted = fees.merge(quotes, left_on="crm_customer_id", right_on="customer_id")
+    quoted = quoted[quoted["contact_at"].dt.floor("D") <= quoted["invoice_date"]]
+    latest_quote = quoted.groupby("invoice_line_id")[["contact_at", "invoice_date"]].max()
+    contacts = contacts.set_index("contact_id")
+
+    def seconds(delta: pd.Series) -> pd.Series:
+        return delta.dt.total_seconds()
+
+    return {
+        "long_wait": num(contacts["wait_seconds"]),
+        "many_transfers": num(contacts["transfer_count"]),
+        "late_arrival": seconds(appointments["arrived_at"] - appointments["window_end_at"]),
+        "repeat_contact": seconds(since_previous_contact.set_axis(contacts.index)),
+        "repeat_visit": seconds(appointments["window_start_at"] - previous_done.set_axis(appointments.index)),
+        "overcharge": num(lines.set_index("invoice_line_id")["amount_minor"]),
+        "unquoted_fee": (latest_quote["invoice_date"] - latest_quote["contact_at"].dt.floor("D")).dt.days,
+        "broken_promise": seconds(
+            repair_start.reindex(promised["case_id"]).set_axis(promised["contact_id"])
+            - ts(promised["promise_due_at"]).set_axis(promised["contact_id"])
+        ),
+    }
+
+
 def test_boundary_events_sit_at_the_seed_thresholds_and_are_classified_as_the_key_says(small_company):
     """Each boundary event is exported with its value at or next to the seed's threshold, and the rules
     (applied independently by the oracle) find a poor experience exactly where the key says so."""
     sys.path.insert(0, str(Path(__file__).parent))
-    from rules_oracle import detect, num, read_table, ts
+    from rules_oracle import detect
 
     key = pd.read_csv(small_company.answer_key_dir / "boundary_events.csv", dtype=str)
     seed = RULES.set_index("rule_id")
-    per_unit = {"seconds": 1, "minutes": 60, "transfers": 1}  # the key states seconds for a rule in minutes
-    assert set(key["rule_id"]) == {"long_wait", "many_transfers", "late_arrival"}
+    # the key states seconds for a rule measured in minutes, hours or days, unless it names its own unit
+    per_unit = {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86400, "transfers": 1}
+    assert set(key["rule_id"]) == set(BOUNDARY_RULES)
     for rule, events in key.groupby("rule_id"):
-        threshold = float(seed.loc[rule, "threshold"]) * per_unit[seed.loc[rule, "threshold_unit"]]
-        assert (events["threshold"].astype(float) == threshold).all()
-        offsets = set(events["value"].astype(int) - int(threshold))
+        in_seconds = events["unit"].str.startswith("seconds").all()
+        seed_unit = seed.loc[rule, "threshold_unit"]
+        threshold = float(seed.loc[rule, "threshold"]) * (per_unit[seed_unit] if in_seconds else 1)
+        limits = events["threshold"].astype(float)
+        if (
+            seed_unit == "percent"
+        ):  # the limit on an amount: its agreed price (whole minor units) plus the percent
+            agreed = (limits / (1 + threshold / 100)).round()
+            assert (abs(agreed * (1 + threshold / 100) - limits) < 1e-6).all()
+        else:
+            assert (limits == threshold).all()
+        offsets = set(events["value"].astype(int) - limits.astype(int))
         assert offsets == {-1, 0, 1}, f"{rule}: values below, at and above the threshold"
 
-    exports = small_company.exports_dir
-    contacts = read_table(exports, "crm__contacts").drop_duplicates("contact_id").set_index("contact_id")
-    appointments = read_table(exports, "crm__appointments")
-    appointments = appointments.drop_duplicates("appointment_id").set_index("appointment_id")
-    late_by = (ts(appointments["arrived_at"]) - ts(appointments["window_end_at"])).dt.total_seconds()
-    exported = {
-        "long_wait": num(contacts["wait_seconds"]),
-        "many_transfers": num(contacts["transfer_count"]),
-        "late_arrival": late_by,
-    }
+    exported = _boundary_values_in_exports(small_company.exports_dir)
     for event in key.itertuples():
         assert exported[event.rule_id][event.evidence_id] == int(event.value), event
 
