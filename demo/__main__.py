@@ -13,15 +13,8 @@ import sys
 from datetime import date
 
 import settings
-from orchestration.progress import print_to_terminal, report, timed
-from orchestration.run import (
-    UsageError,
-    check_writable,
-    ensure_dagster_home,
-    export_days,
-    job_arguments,
-    run_job,
-)
+from orchestration.progress import report, timed
+from orchestration.run import UsageError, job_arguments, run_cli
 
 
 def generate_sample(customers: int, days: int, seed: int, start_date: date, generate: bool) -> None:
@@ -69,17 +62,11 @@ def main(argv: list[str] | None = None) -> int:
         help="generate a sample company when EXPORTS_DIR holds no export days (always done for the default "
         "data/exports)",
     )
-    args = parser.parse_args(argv)
-    print_to_terminal()
-    try:
-        check_writable()
-        ensure_dagster_home()
-        generate_sample(args.customers, args.days, args.seed, args.start_date, args.generate)
-        days = export_days()
-    except UsageError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    return run_job(args, days)
+    return run_cli(
+        parser,
+        argv,
+        lambda args: generate_sample(args.customers, args.days, args.seed, args.start_date, args.generate),
+    )
 
 
 if __name__ == "__main__":

@@ -137,7 +137,7 @@ def publish_marts(
     publications = serving_dir / PUBLICATIONS_DIR
     publications.mkdir(mode=DIR_MODE, exist_ok=True)
     os.chmod(publications, DIR_MODE)
-    with _publish_lock(serving_dir):
+    with exclusive_lock(serving_dir / LOCK_FILE):
         _remove_leftovers(serving_dir)
         version = _new_id(current_version(serving_dir))
         partial = publications / f"{version}{PARTIAL_SUFFIX}"
@@ -237,11 +237,13 @@ def current_version(serving_dir: Path) -> str | None:
 # --- writing ------------------------------------------------------------------------------------------------
 
 
-def _quote(name: str) -> str:
+def quote_name(name: str) -> str:
+    """`name` as a DuckDB (and PostgreSQL) quoted identifier."""
     return '"' + name.replace('"', '""') + '"'
 
 
-def _literal(text: str) -> str:
+def quote_literal(text: str) -> str:
+    """`text` as a SQL string literal."""
     return "'" + text.replace("'", "''") + "'"
 
 
@@ -291,7 +293,7 @@ def _kv_metadata(version: str, table_comment: str | None, column_comments: dict[
     if table_comment:
         entries["comment"] = table_comment
     entries.update({f"comment:{column}": text for column, text in column_comments.items() if text})
-    return "{" + ", ".join(f"{_literal(k)}: {_literal(v)}" for k, v in entries.items()) + "}"
+    return "{" + ", ".join(f"{quote_literal(k)}: {quote_literal(v)}" for k, v in entries.items()) + "}"
 
 
 def _write_copy(
@@ -306,7 +308,7 @@ def _write_copy(
     con = duckdb.connect(str(target), config=config)
     try:
         # Read-only attach: the copy never takes the writer's lock for longer than the read.
-        con.execute(f"attach {_literal(str(warehouse_file))} as warehouse (read_only)")
+        con.execute(f"attach {quote_literal(str(warehouse_file))} as warehouse (read_only)")
         tables = dict(
             con.execute(
                 "select table_name, comment from duckdb_tables() "
@@ -326,16 +328,16 @@ def _write_copy(
                 columns[table][column] = comment
         # Tables go to the copy's own `main` schema: readers open marts.duckdb, whose catalog is `marts`, so
         # `marts.fct_defections` resolves as catalog.table; a `marts` schema too would make it ambiguous.
-        catalog = _quote(con.execute("select current_database()").fetchone()[0])
+        catalog = quote_name(con.execute("select current_database()").fetchone()[0])
         row_counts = {}
         for table, comment in tables.items():
-            source = f"warehouse.{_quote(schema)}.{_quote(table)}"
-            target_table = f"{catalog}.main.{_quote(table)}"
+            source = f"warehouse.{quote_name(schema)}.{quote_name(table)}"
+            target_table = f"{catalog}.main.{quote_name(table)}"
             con.execute(f"create table {target_table} as select * from {source}")
-            _comment(con, target_table, comment, columns[table])
+            comment_on(con, target_table, comment, columns[table])
             metadata = _kv_metadata(info["publication_id"], comment, columns[table])
             con.execute(
-                f"copy {target_table} to {_literal(str(parquet_dir / f'{table}.parquet'))} "
+                f"copy {target_table} to {quote_literal(str(parquet_dir / f'{table}.parquet'))} "
                 f"(format parquet, kv_metadata {metadata})"
             )
             row_counts[table] = con.execute(f"select count(*) from {target_table}").fetchone()[0]
@@ -353,10 +355,10 @@ def _write_copy(
             )"""
         )
         con.execute(f"insert into {info_table} values (?, ?, ?, ?, ?, ?, ?)", list(info.values()))
-        _comment(con, info_table, INFO_DESCRIPTION, INFO_COLUMNS)
+        comment_on(con, info_table, INFO_DESCRIPTION, INFO_COLUMNS)
         metadata = _kv_metadata(info["publication_id"], INFO_DESCRIPTION, INFO_COLUMNS)
         con.execute(
-            f"copy {info_table} to {_literal(str(parquet_dir / f'{INFO_TABLE}.parquet'))} "
+            f"copy {info_table} to {quote_literal(str(parquet_dir / f'{INFO_TABLE}.parquet'))} "
             f"(format parquet, kv_metadata {metadata})"
         )
         con.execute("checkpoint")
@@ -365,13 +367,15 @@ def _write_copy(
     return row_counts
 
 
-def _comment(
+def comment_on(
     con: duckdb.DuckDBPyConnection, table: str, comment: str | None, columns: dict[str, str]
 ) -> None:
+    """Set the comment of `table` and of its `columns` (name -> text); empty texts are left unset."""
     if comment:
-        con.execute(f"comment on table {table} is {_literal(comment)}")
+        con.execute(f"comment on table {table} is {quote_literal(comment)}")
     for column, text in columns.items():
-        con.execute(f"comment on column {table}.{_quote(column)} is {_literal(text)}")
+        if text:
+            con.execute(f"comment on column {table}.{quote_name(column)} is {quote_literal(text)}")
 
 
 def _audit(copy_file: Path, parquet_dir: Path, expected: dict[str, int], version: str, schema: str) -> None:
@@ -390,9 +394,9 @@ def _audit(copy_file: Path, parquet_dir: Path, expected: dict[str, int], version
                 f"{schema}: copy has tables {sorted(copied_tables)}, expected {sorted(expected)}"
             )
         for table, rows in expected.items():
-            copied = con.execute(f"select count(*) from main.{_quote(table)}").fetchone()[0]
+            copied = con.execute(f"select count(*) from main.{quote_name(table)}").fetchone()[0]
             in_parquet = con.execute(
-                f"select count(*) from read_parquet({_literal(str(parquet_dir / f'{table}.parquet'))})"
+                f"select count(*) from read_parquet({quote_literal(str(parquet_dir / f'{table}.parquet'))})"
             ).fetchone()[0]
             if not copied == in_parquet == rows:
                 raise PublicationAuditError(
@@ -400,7 +404,8 @@ def _audit(copy_file: Path, parquet_dir: Path, expected: dict[str, int], version
                 )
         info_ids = con.execute(f"select publication_id from main.{INFO_TABLE}").fetchall()
         file_ids = con.execute(
-            f"select file_name, value from parquet_kv_metadata({_literal(str(parquet_dir / '*.parquet'))}) "
+            "select file_name, value from "
+            f"parquet_kv_metadata({quote_literal(str(parquet_dir / '*.parquet'))}) "
             "where key = 'publication_id'"
         ).fetchall()
         if (
@@ -450,9 +455,11 @@ def _flush_dir(folder: Path) -> None:
 
 
 @contextmanager
-def _publish_lock(serving_dir: Path) -> Iterator[None]:
-    # flock is released by the kernel when its holder dies, so a killed publish never blocks the next one.
-    with open(serving_dir / LOCK_FILE, "a") as handle:
+def exclusive_lock(lock_file: Path) -> Iterator[None]:
+    """Hold an exclusive flock on `lock_file` (created if missing) while the block runs.
+
+    flock is released by the kernel when its holder dies, so a killed holder never blocks the next one."""
+    with open(lock_file, "a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield
@@ -486,7 +493,7 @@ def remove_half_written(serving_dir: Path) -> list[str]:
     the paths removed. The next publish does the same; dead-run recovery calls it to clean up at once."""
     if not serving_dir.is_dir():
         return []
-    with _publish_lock(serving_dir):
+    with exclusive_lock(serving_dir / LOCK_FILE):
         return _remove_leftovers(serving_dir)
 
 

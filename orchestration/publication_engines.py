@@ -26,14 +26,11 @@ process left behind is removed by the next.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -42,8 +39,12 @@ from orchestration.publication import (
     RESTRICTED_SCHEMA,
     Publication,
     PublicationAuditError,
+    comment_on,
+    exclusive_lock,
     publish_marts,
     publish_personal_data,
+    quote_literal,
+    quote_name,
 )
 from settings import REPO_ROOT
 
@@ -100,7 +101,7 @@ def publish_engine_marts(
     personal_data = publish_personal_data() if personal_data is None else personal_data
     schemas = ["marts", *([RESTRICTED_SCHEMA] if personal_data else [])]
     serving_dir.mkdir(parents=True, exist_ok=True)
-    with _snapshot_lock(serving_dir):
+    with exclusive_lock(serving_dir / SNAPSHOT_LOCK):
         for stale in serving_dir.glob(f"{SNAPSHOT_PREFIX}*"):
             shutil.rmtree(stale, ignore_errors=True)
         scratch = Path(tempfile.mkdtemp(prefix=SNAPSHOT_PREFIX, dir=serving_dir))
@@ -160,34 +161,6 @@ def _default_spark_dir() -> Path:
     return value if value.is_absolute() else REPO_ROOT / value
 
 
-@contextmanager
-def _snapshot_lock(serving_dir: Path) -> Iterator[None]:
-    with open(serving_dir / SNAPSHOT_LOCK, "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
-def _comment(
-    con: duckdb.DuckDBPyConnection, table: str, comment: str | None, columns: dict[str, str]
-) -> None:
-    if comment:
-        con.execute(f"comment on table {table} is {_literal(comment)}")
-    for column, text in columns.items():
-        if text:
-            con.execute(f"comment on column {table}.{_quote(column)} is {_literal(text)}")
-
-
 # --- PostgreSQL ---------------------------------------------------------------------------------------------
 
 
@@ -225,18 +198,18 @@ def copy_postgres_table(
 ) -> int:
     """Create DuckDB table `into` from PostgreSQL's `source` (a quoted name or a query in parentheses),
     `columns` given as (name, DuckDB type); returns the rows copied. Runs in the cursor's transaction."""
-    names = ", ".join(_quote(name) for name, _ in columns)
+    names = ", ".join(quote_name(name) for name, _ in columns)
     path = scratch / f"copy-{uuid.uuid4().hex}.csv"
     try:
         with path.open("w", encoding="utf-8") as out:
             cursor.copy_expert(
                 f"copy (select {names} from {source}) to stdout with (format csv, header)", out
             )
-        types = ", ".join(f"{_literal(name)}: {_literal(data_type)}" for name, data_type in columns)
+        types = ", ".join(f"{quote_literal(name)}: {quote_literal(data_type)}" for name, data_type in columns)
         # PostgreSQL writes NULL as an empty field and an empty string as "": only the first is a null.
         con.execute(
-            f"create or replace table {into} as select * from read_csv({_literal(str(path))}, header = true, "
-            f"columns = {{{types}}}, allow_quoted_nulls = false, auto_detect = false)"
+            f"create or replace table {into} as select * from read_csv({quote_literal(str(path))}, "
+            f"header = true, columns = {{{types}}}, allow_quoted_nulls = false, auto_detect = false)"
         )
     finally:
         path.unlink(missing_ok=True)
@@ -267,7 +240,7 @@ def snapshot_postgres(dbname: str, target: Path, schemas: list[str], as_of: bool
                 elif not tables:
                     raise EngineSnapshotError(f"PostgreSQL database {dbname} has no table in schema {schema}")
                 comments = _postgres_comments(cursor, schema)
-                con.execute(f"create schema if not exists {_quote(schema)}")
+                con.execute(f"create schema if not exists {quote_name(schema)}")
                 for table, pg_columns in tables.items():
                     unknown = [f"{n} {t}" for n, t in pg_columns if t not in DUCKDB_TYPE_OF_POSTGRES]
                     if unknown:
@@ -275,8 +248,8 @@ def snapshot_postgres(dbname: str, target: Path, schemas: list[str], as_of: bool
                             f"{schema}.{table}: no type to publish {', '.join(unknown)}"
                         )
                     columns = [(name, DUCKDB_TYPE_OF_POSTGRES[kind]) for name, kind in pg_columns]
-                    source = f"{_quote(schema)}.{_quote(table)}"
-                    into = f"{_quote(schema)}.{_quote(table)}"
+                    source = f"{quote_name(schema)}.{quote_name(table)}"
+                    into = f"{quote_name(schema)}.{quote_name(table)}"
                     copied = copy_postgres_table(cursor, con, source, columns, into, scratch)
                     cursor.execute(f"select count(*) from {source}")
                     expected = cursor.fetchone()[0]
@@ -285,7 +258,7 @@ def snapshot_postgres(dbname: str, target: Path, schemas: list[str], as_of: bool
                             f"{schema}.{table}: {expected} rows in PostgreSQL, {copied} copied"
                         )
                     table_comment, column_comments = comments.get(table, (None, {}))
-                    _comment(con, into, table_comment, column_comments)
+                    comment_on(con, into, table_comment, column_comments)
                     counts[f"{schema}.{table}"] = copied
             con.execute("checkpoint")
     finally:
@@ -344,17 +317,17 @@ def snapshot_spark(
                 if not (Path(spark_dir) / "warehouse" / f"{schema}.db").is_dir():
                     raise EngineSnapshotError(f"Spark wrote no schema {schema} under {spark_dir}")
                 tables = spark_tables(spark_dir, schema)
-            con.execute(f"create schema if not exists {_quote(schema)}")
+            con.execute(f"create schema if not exists {quote_name(schema)}")
             for table in tables:
-                files = _literal(spark_table_files(spark_dir, schema, table))
+                files = quote_literal(spark_table_files(spark_dir, schema, table))
                 described = con.execute(f"describe select * from read_parquet({files})").fetchall()
                 selects = [
-                    f"{_quote(name)} at time zone 'UTC' as {_quote(name)}"
+                    f"{quote_name(name)} at time zone 'UTC' as {quote_name(name)}"
                     if kind == "TIMESTAMP WITH TIME ZONE"
-                    else _quote(name)
+                    else quote_name(name)
                     for name, kind, *_ in described
                 ]
-                into = f"{_quote(schema)}.{_quote(table)}"
+                into = f"{quote_name(schema)}.{quote_name(table)}"
                 columns = ", ".join(selects)
                 con.execute(f"create or replace table {into} as select {columns} from read_parquet({files})")
                 copied = con.execute(f"select count(*) from {into}").fetchone()[0]
@@ -365,7 +338,7 @@ def snapshot_spark(
                     )
                 table_comment, column_comments = comments.get((schema, table), (None, {}))
                 known = {name for name, *_ in described}
-                _comment(con, into, table_comment, {c: t for c, t in column_comments.items() if c in known})
+                comment_on(con, into, table_comment, {c: t for c, t in column_comments.items() if c in known})
                 counts[f"{schema}.{table}"] = copied
         con.execute("checkpoint")
     return counts

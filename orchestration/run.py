@@ -12,6 +12,7 @@ import argparse
 import os
 import shutil
 import sys
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -180,14 +181,6 @@ def job_arguments() -> argparse.ArgumentParser:
     return parser
 
 
-def prepare() -> list[date]:
-    """Check what the run needs before any work (raises UsageError): the folders it writes are writable, the
-    Dagster instance exists, EXPORTS_DIR holds export days (returned)."""
-    check_writable()
-    ensure_dagster_home()
-    return export_days()
-
-
 def run_job(args: argparse.Namespace, days: list[date]) -> int:
     """Run the main job on `days` (narrowed by the job_arguments in `args`), print its progress and how to
     look at the result; exit code 0 when it succeeded and published, else 1."""
@@ -224,20 +217,37 @@ def run_job(args: argparse.Namespace, days: list[date]) -> int:
     return 0 if success else 1
 
 
+def run_cli(
+    parser: argparse.ArgumentParser,
+    argv: list[str] | None,
+    before_export_days: Callable[[argparse.Namespace], None] | None = None,
+) -> int:
+    """Parse `argv` with `parser` (built on job_arguments), check what the run needs before any work (the
+    folders it writes are writable, the Dagster instance exists, EXPORTS_DIR holds export days), then run
+    the main job. `before_export_days(args)` runs after the checks and before EXPORTS_DIR is read (the demo
+    writes a sample company there). Exit code 0 when the run succeeded and published, 1 when it failed, 2
+    on a usage mistake (a UsageError: nothing was run)."""
+    args = parser.parse_args(argv)
+    print_to_terminal()
+    try:
+        check_writable()
+        ensure_dagster_home()
+        if before_export_days is not None:
+            before_export_days(args)
+        days = export_days()
+    except UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return run_job(args, days)
+
+
 def main(argv: list[str] | None = None) -> int:
     """CLI entry point; exit code 0 when the run succeeded and published, 1 when it failed, 2 on a usage
     mistake (nothing was run)."""
     parser = argparse.ArgumentParser(
         prog="python -m orchestration.run", description=__doc__.splitlines()[0], parents=[job_arguments()]
     )
-    args = parser.parse_args(argv)
-    print_to_terminal()
-    try:
-        days = prepare()
-    except UsageError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    return run_job(args, days)
+    return run_cli(parser, argv)
 
 
 if __name__ == "__main__":

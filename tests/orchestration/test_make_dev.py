@@ -5,15 +5,12 @@ bin folder, as a new user's shell has it, and asks the webserver's GraphQL endpo
 loaded.
 """
 
-import json
 import os
 import signal
-import socket
 import subprocess
-import time
-import urllib.request
 
 import pytest
+from support import free_port, wait_for_graphql
 
 from settings import REPO_ROOT
 
@@ -37,22 +34,6 @@ QUERY = """
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _graphql(port: int) -> dict:
-    request = urllib.request.Request(
-        f"http://127.0.0.1:{port}/graphql",
-        data=json.dumps({"query": QUERY}).encode(),
-        headers={"Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return json.loads(response.read())
-
-
 def _path_without_venv() -> str:
     venv_bin = str(REPO_ROOT / ".venv" / "bin")
     return os.pathsep.join(
@@ -60,8 +41,13 @@ def _path_without_venv() -> str:
     )
 
 
+def _all_loaded(payload: dict) -> bool:
+    entries = payload["data"]["workspaceOrError"].get("locationEntries") or []
+    return bool(entries) and all(e["loadStatus"] == "LOADED" for e in entries)
+
+
 def test_make_dev_loads_the_code_location_without_an_activated_venv(tmp_path):
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONHOME", "DBT_TARGET_PATH")}
     env.update(PATH=_path_without_venv(), DAGSTER_HOME=str(tmp_path / "dagster_home"))
     env["DBT_TARGET_PATH"] = str(tmp_path / "dbt_target")
@@ -78,18 +64,8 @@ def test_make_dev_loads_the_code_location_without_an_activated_venv(tmp_path):
         text=True,
         start_new_session=True,
     )
-    payload = None
     try:
-        deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        while time.monotonic() < deadline and proc.poll() is None:
-            try:
-                payload = _graphql(port)
-                entries = payload["data"]["workspaceOrError"].get("locationEntries") or []
-                if entries and all(e["loadStatus"] == "LOADED" for e in entries):
-                    break
-            except (OSError, KeyError, TypeError):
-                pass
-            time.sleep(2)
+        payload = wait_for_graphql(proc, port, QUERY, _all_loaded, STARTUP_TIMEOUT_S)
         assert proc.poll() is None, proc.stdout.read()
         assert payload, f"no GraphQL answer within {STARTUP_TIMEOUT_S}s"
         [entry] = payload["data"]["workspaceOrError"]["locationEntries"]

@@ -1,15 +1,12 @@
 """The Dagster webserver starts on the code location and its GraphQL endpoint lists the assets."""
 
-import json
 import os
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
+from support import free_port, wait_for_graphql
 
 from settings import REPO_ROOT
 
@@ -19,24 +16,8 @@ STARTUP_TIMEOUT_S = 180
 QUERY = "{ assetNodes { assetKey { path } } }"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _graphql(port: int) -> dict:
-    request = urllib.request.Request(
-        f"http://127.0.0.1:{port}/graphql",
-        data=json.dumps({"query": QUERY}).encode(),
-        headers={"Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return json.loads(response.read())
-
-
 def test_webserver_lists_raw_dbt_and_published_assets(tmp_path):
-    port = _free_port()
+    port = free_port()
     webserver = Path(sys.executable).with_name("dagster-webserver")
     env = {**os.environ, "DAGSTER_HOME": str(tmp_path)}
     proc = subprocess.Popen(
@@ -48,16 +29,9 @@ def test_webserver_lists_raw_dbt_and_published_assets(tmp_path):
         text=True,
     )
     try:
-        deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        payload = None
-        while time.monotonic() < deadline and proc.poll() is None:
-            try:
-                payload = _graphql(port)
-                if payload.get("data", {}).get("assetNodes"):
-                    break
-            except OSError:
-                pass
-            time.sleep(2)
+        payload = wait_for_graphql(
+            proc, port, QUERY, lambda answer: bool(answer["data"]["assetNodes"]), STARTUP_TIMEOUT_S
+        )
         assert proc.poll() is None, proc.stdout.read()
         assert payload and payload.get("data"), f"no GraphQL answer within {STARTUP_TIMEOUT_S}s: {payload}"
         keys = {"/".join(node["assetKey"]["path"]) for node in payload["data"]["assetNodes"]}

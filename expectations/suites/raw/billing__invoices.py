@@ -2,7 +2,8 @@
 
 import great_expectations.expectations as gxe
 
-from expectations.suite import ERROR, WARNING, Suite, SuiteContext
+from expectations.suite import WARNING, Suite, SuiteContext
+from expectations.suites._order import not_before
 from expectations.suites.raw._contract import raw_suite
 
 
@@ -13,16 +14,8 @@ def build(ctx: SuiteContext) -> Suite:
         ctx,
         columns="period_start, period_end, invoice_date, due_date, total_minor",
         expectations=[
-            gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-                column_A="period_end", column_B="period_start", or_equal=True, severity=ERROR
-            ),
-            gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-                column_A="due_date",
-                column_B="invoice_date",
-                or_equal=True,
-                mostly=0.99,
-                severity=ERROR,
-            ),
+            not_before("period_end", "period_start"),
+            not_before("due_date", "invoice_date", mostly=0.99),
             gxe.ExpectColumnValuesToBeBetween(
                 column="total_minor",
                 min_value=-100_000,

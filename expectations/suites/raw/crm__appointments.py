@@ -2,7 +2,8 @@
 
 import great_expectations.expectations as gxe
 
-from expectations.suite import ERROR, WARNING, Suite, SuiteContext
+from expectations.suite import WARNING, Suite, SuiteContext
+from expectations.suites._order import appointment_order
 from expectations.suites.raw._contract import raw_suite
 
 
@@ -13,17 +14,7 @@ def build(ctx: SuiteContext) -> Suite:
         ctx,
         columns="window_start_at, window_end_at, arrived_at, completed_at, status, appointment_type",
         expectations=[
-            gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-                column_A="window_end_at", column_B="window_start_at", or_equal=True, severity=ERROR
-            ),
-            gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-                column_A="completed_at",
-                column_B="arrived_at",
-                or_equal=True,
-                ignore_row_if="either_value_is_missing",
-                mostly=0.99,
-                severity=ERROR,
-            ),
+            *appointment_order(),
             gxe.ExpectColumnValuesToBeInSet(
                 column="status",
                 value_set=["COMPLETED", "NO_SHOW", "CANCELLED"],

@@ -2,7 +2,8 @@
 
 import great_expectations.expectations as gxe
 
-from expectations.suite import ERROR, WARNING, Suite, SuiteContext
+from expectations.suite import WARNING, Suite, SuiteContext
+from expectations.suites._order import not_before
 from expectations.suites.raw._contract import raw_suite
 
 
@@ -13,9 +14,7 @@ def build(ctx: SuiteContext) -> Suite:
         ctx,
         columns="starts_on, ends_on, channel, promised_monthly_price_minor",
         expectations=[
-            gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-                column_A="ends_on", column_B="starts_on", or_equal=True, mostly=0.99, severity=ERROR
-            ),
+            not_before("ends_on", "starts_on", mostly=0.99),
             gxe.ExpectColumnValuesToBeInSet(
                 column="channel",
                 value_set=["TV", "ONLINE", "DOOR_TO_DOOR", "RETAIL", "PARTNER"],

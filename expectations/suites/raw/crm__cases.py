@@ -2,7 +2,8 @@
 
 import great_expectations.expectations as gxe
 
-from expectations.suite import ERROR, WARNING, Suite, SuiteContext
+from expectations.suite import WARNING, Suite, SuiteContext
+from expectations.suites._order import not_before
 from expectations.suites.raw._contract import raw_suite
 
 
@@ -13,14 +14,7 @@ def build(ctx: SuiteContext) -> Suite:
         ctx,
         columns="opened_at, closed_at, case_type",
         expectations=[
-            gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-                column_A="closed_at",
-                column_B="opened_at",
-                or_equal=True,
-                ignore_row_if="either_value_is_missing",
-                mostly=0.99,
-                severity=ERROR,
-            ),
+            not_before("closed_at", "opened_at", mostly=0.99, skip_missing=True),
             gxe.ExpectColumnValuesToBeInSet(
                 column="case_type",
                 value_set=["SERVICE_FAULT", "BILLING_QUERY", "COMPLAINT", "MOVING", "GENERAL"],

@@ -2,7 +2,8 @@
 
 import great_expectations.expectations as gxe
 
-from expectations.suite import ERROR, WARNING, Suite, SuiteContext
+from expectations.suite import WARNING, Suite, SuiteContext
+from expectations.suites._order import not_before
 from expectations.suites.raw._contract import raw_suite
 
 
@@ -13,13 +14,7 @@ def build(ctx: SuiteContext) -> Suite:
         ctx,
         columns="signed_up_at, updated_at, email",
         expectations=[
-            gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-                column_A="updated_at",
-                column_B="signed_up_at",
-                or_equal=True,
-                mostly=0.99,
-                severity=ERROR,
-            ),
+            not_before("updated_at", "signed_up_at", mostly=0.99),
             gxe.ExpectColumnValuesToNotBeNull(column="email", mostly=0.8, severity=WARNING),
         ],
     )

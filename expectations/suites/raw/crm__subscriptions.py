@@ -3,6 +3,7 @@
 import great_expectations.expectations as gxe
 
 from expectations.suite import ERROR, WARNING, Suite, SuiteContext
+from expectations.suites._order import subscription_order
 from expectations.suites.raw._contract import raw_suite
 
 
@@ -13,14 +14,7 @@ def build(ctx: SuiteContext) -> Suite:
         ctx,
         columns="started_at, cancelled_at, status, cancel_type, monthly_price_minor",
         expectations=[
-            gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-                column_A="cancelled_at",
-                column_B="started_at",
-                or_equal=True,
-                ignore_row_if="either_value_is_missing",
-                mostly=0.99,
-                severity=ERROR,
-            ),
+            *subscription_order(),
             gxe.ExpectColumnValuesToBeInSet(
                 column="status", value_set=["ACTIVE", "CANCELLED"], severity=ERROR
             ),

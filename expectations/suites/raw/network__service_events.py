@@ -2,7 +2,8 @@
 
 import great_expectations.expectations as gxe
 
-from expectations.suite import ERROR, WARNING, Suite, SuiteContext
+from expectations.suite import WARNING, Suite, SuiteContext
+from expectations.suites._order import service_event_order
 from expectations.suites.raw._contract import raw_suite
 
 
@@ -13,14 +14,7 @@ def build(ctx: SuiteContext) -> Suite:
         ctx,
         columns="started_at, ended_at, event_type",
         expectations=[
-            gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-                column_A="ended_at",
-                column_B="started_at",
-                or_equal=True,
-                ignore_row_if="either_value_is_missing",
-                mostly=0.99,
-                severity=ERROR,
-            ),
+            *service_event_order(),
             gxe.ExpectColumnValuesToBeInSet(
                 column="event_type", value_set=["OUTAGE", "DEGRADED"], mostly=0.95, severity=WARNING
             ),

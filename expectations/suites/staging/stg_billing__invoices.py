@@ -3,6 +3,7 @@
 import great_expectations.expectations as gxe
 
 from expectations.suite import ERROR, Batch, Suite, SuiteContext
+from expectations.suites._order import not_before
 
 # The generator (like real billing) plants a few double collections; a larger share means payments are
 # joined to the wrong invoices.
@@ -19,12 +20,7 @@ def build(ctx: SuiteContext) -> Suite:
                 name="rows",
                 sql="select period_start_date, period_end_date, invoice_date, due_date from {relation}",
                 expectations=[
-                    gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-                        column_A="period_end_date",
-                        column_B="period_start_date",
-                        or_equal=True,
-                        severity=ERROR,
-                    ),
+                    not_before("period_end_date", "period_start_date"),
                 ],
             ),
             Batch(

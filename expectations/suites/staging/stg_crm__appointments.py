@@ -4,10 +4,9 @@ The share of no-shows describes the company's customers and technicians: it is l
 own last passing run (expectations/learned.py) and warns when it halves or doubles (give or take 2 points).
 """
 
-import great_expectations.expectations as gxe
-
 from expectations.learned import Drift, learned_between
-from expectations.suite import ERROR, Batch, Suite, SuiteContext
+from expectations.suite import Batch, Suite, SuiteContext
+from expectations.suites._order import appointment_order
 
 # Absolute band and warning drift of the learned share of no-shows.
 NO_SHOW_SHARE = ((0, 1), Drift(below=0.5, above=2, slack=0.02))
@@ -22,19 +21,7 @@ def build(ctx: SuiteContext) -> Suite:
             Batch(
                 name="rows",
                 sql="select window_start_at, window_end_at, arrived_at, completed_at, status from {relation}",
-                expectations=[
-                    gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-                        column_A="window_end_at", column_B="window_start_at", or_equal=True, severity=ERROR
-                    ),
-                    gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-                        column_A="completed_at",
-                        column_B="arrived_at",
-                        or_equal=True,
-                        ignore_row_if="either_value_is_missing",
-                        mostly=0.99,
-                        severity=ERROR,
-                    ),
-                ],
+                expectations=appointment_order(),
             ),
             Batch(
                 name="no_show_share",

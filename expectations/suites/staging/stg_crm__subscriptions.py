@@ -2,7 +2,8 @@
 
 import great_expectations.expectations as gxe
 
-from expectations.suite import ERROR, WARNING, Batch, Suite, SuiteContext
+from expectations.suite import WARNING, Batch, Suite, SuiteContext
+from expectations.suites._order import subscription_order
 
 
 def build(ctx: SuiteContext) -> Suite:
@@ -15,14 +16,7 @@ def build(ctx: SuiteContext) -> Suite:
                 name="rows",
                 sql="select started_at, cancelled_at, plan_tier, status from {relation}",
                 expectations=[
-                    gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-                        column_A="cancelled_at",
-                        column_B="started_at",
-                        or_equal=True,
-                        ignore_row_if="either_value_is_missing",
-                        mostly=0.99,
-                        severity=ERROR,
-                    ),
+                    *subscription_order(),
                     gxe.ExpectColumnValuesToNotBeNull(column="plan_tier", mostly=0.99, severity=WARNING),
                 ],
             )

@@ -3,7 +3,8 @@ customers the CRM knows. Empty, and passing, for a company without the network f
 
 import great_expectations.expectations as gxe
 
-from expectations.suite import ERROR, WARNING, Batch, Suite, SuiteContext
+from expectations.suite import WARNING, Batch, Suite, SuiteContext
+from expectations.suites._order import service_event_order
 
 
 def build(ctx: SuiteContext) -> Suite:
@@ -24,14 +25,7 @@ def build(ctx: SuiteContext) -> Suite:
                         on events.customer_id = customers.customer_id
                 """,
                 expectations=[
-                    gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-                        column_A="ended_at",
-                        column_B="started_at",
-                        or_equal=True,
-                        ignore_row_if="either_value_is_missing",
-                        mostly=0.99,
-                        severity=ERROR,
-                    ),
+                    *service_event_order(),
                     # An event of a customer the CRM does not know is left out of every journey.
                     gxe.ExpectColumnValuesToBeInSet(
                         column="names_known_customer", value_set=[True], mostly=0.95, severity=WARNING
