@@ -46,6 +46,7 @@ INCREMENTAL_BY_CUSTOMER = (
     "intermediate.int_customer_episodes",
     "intermediate.int_defections",
     "intermediate.int_poor_experiences",
+    "intermediate.int_customer_billing_totals",
     *(
         f"intermediate.int_poor_experiences__billing_{rule}"
         for rule in ("promo_not_applied", "unquoted_fee", "overcharge", "company_payment_failure")
