@@ -24,16 +24,8 @@ complaints as (
     select * from {{ ref('int_complaints') }}
 ),
 
-billing_accounts as (
-    select * from {{ ref('int_billing_accounts_matched_to_customers') }}
-),
-
-invoices as (
-    select * from {{ ref('stg_billing__invoices') }}
-),
-
-payments as (
-    select * from {{ ref('stg_billing__payments') }}
+billing_totals as (
+    select * from {{ ref('int_customer_billing_totals') }}
 ),
 
 risk_scores as (
@@ -76,43 +68,6 @@ complaint_summary as (
     group by customer_id
 ),
 
-matched_accounts as (
-    select account_number, customer_id
-    from billing_accounts
-    where customer_id is not null
-),
-
--- Summed per account before the join, so the invoices and payments (9M each at 1M customers) join their
--- customer as one row per account instead of one per invoice or payment.
-billed_per_account as (
-    select account_number, sum(total_minor) as billed_minor
-    from invoices
-    group by account_number
-),
-
-paid_per_account as (
-    select account_number, sum(amount_minor) as paid_minor
-    from payments
-    where upper(status) = 'SUCCEEDED'
-    group by account_number
-),
-
-billed as (
-    select matched_accounts.customer_id, sum(billed_per_account.billed_minor) as lifetime_billed_minor
-    from billed_per_account
-    inner join matched_accounts
-        on billed_per_account.account_number = matched_accounts.account_number
-    group by matched_accounts.customer_id
-),
-
-paid as (
-    select matched_accounts.customer_id, sum(paid_per_account.paid_minor) as lifetime_paid_minor
-    from paid_per_account
-    inner join matched_accounts
-        on paid_per_account.account_number = matched_accounts.account_number
-    group by matched_accounts.customer_id
-),
-
 final as (
     select
         customers.customer_id,
@@ -131,8 +86,8 @@ final as (
             else 'never_subscribed'
         end as status,
         cast(coalesce(stickiness.monthly_value_minor, 0) as bigint) as current_monthly_value_minor,
-        cast(coalesce(billed.lifetime_billed_minor, 0) as bigint) as lifetime_billed_minor,
-        cast(coalesce(paid.lifetime_paid_minor, 0) as bigint) as lifetime_paid_minor,
+        cast(coalesce(billing_totals.lifetime_billed_minor, 0) as bigint) as lifetime_billed_minor,
+        cast(coalesce(billing_totals.lifetime_paid_minor, 0) as bigint) as lifetime_paid_minor,
         cast(coalesce(stickiness.stickiness_score, 0) as integer) as stickiness_score,
         coalesce(stickiness.stickiness_band, 'low') as stickiness_band,
         cast(coalesce(episode_summary.n_episodes, 0) as integer) as n_episodes,
@@ -153,10 +108,8 @@ final as (
         on customers.customer_id = defection_summary.customer_id
     left join stickiness
         on customers.customer_id = stickiness.customer_id
-    left join billed
-        on customers.customer_id = billed.customer_id
-    left join paid
-        on customers.customer_id = paid.customer_id
+    left join billing_totals
+        on customers.customer_id = billing_totals.customer_id
     left join poor_experience_summary
         on customers.customer_id = poor_experience_summary.customer_id
     left join complaint_summary

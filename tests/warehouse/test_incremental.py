@@ -43,6 +43,10 @@ CHANGE_SET = "intermediate.int_changed_customers"
 # Models rebuilt per customer of the change set (changed_customers_since_last_run), as schema.table.
 INCREMENTAL_BY_CUSTOMER = (
     "intermediate.int_touchpoints",
+    "intermediate.int_customer_episodes",
+    "intermediate.int_defections",
+    "intermediate.int_poor_experiences",
+    "intermediate.int_customer_billing_totals",
     *(
         f"intermediate.int_poor_experiences__billing_{rule}"
         for rule in ("promo_not_applied", "unquoted_fee", "overcharge", "company_payment_failure")

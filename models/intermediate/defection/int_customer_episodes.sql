@@ -1,7 +1,27 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='customer_id',
+        on_schema_change='fail',
+        post_hook="{{ delete_rows_of_vanished_customers() }}"
+    )
+}}
+-- depends_on: {{ ref('int_changed_customers') }}
+-- Incremental by customer: a run rebuilds the episodes of the customers of the change set
+-- (int_changed_customers) that changed since this model's last run; delete+insert on customer_id replaces
+-- all their episodes, and the post-hook removes those of changed customers left with none.
 with
+
+warehouse_as_of as (
+    select * from {{ ref('int_warehouse_as_of') }}
+),
 
 subscription_versions as (
     select * from {{ ref('int_subscription_versions') }}
+    {% if is_incremental() %}
+    where customer_id in ({{ changed_customers_since_last_run() }})
+    {% endif %}
 ),
 
 cancel_reasons_classified as (
@@ -105,8 +125,10 @@ final as (
             when episodes_aggregated.episode_ended_at is null then null
             else coalesce(last_cancellations.stated_silo, 'unknown')
         end as stated_silo,
-        episodes_aggregated.episode_number > 1 as is_win_back
+        episodes_aggregated.episode_number > 1 as is_win_back,
+        warehouse_as_of.loaded_through_at as _loaded_through_at
     from episodes_aggregated
+    cross join warehouse_as_of
     left join last_cancellations
         on episodes_aggregated.customer_id = last_cancellations.customer_id
         and episodes_aggregated.episode_number = last_cancellations.episode_number

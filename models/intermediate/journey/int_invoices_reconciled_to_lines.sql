@@ -7,14 +7,16 @@
         post_hook="{{ delete_keys_no_longer_staged('invoice_id', ref('stg_billing__invoices')) }}"
     )
 }}
--- depends_on: {{ ref('stg_loader__load_audit') }}
+-- depends_on: {{ ref('stg_loader__load_audit') }}, {{ ref('stg_billing__accounts') }}, {{ ref('int_identity_rematches') }}
 {#
   Incremental by invoice: a daily run recomputes only the invoices whose inputs changed since this model's
   last run, instead of summing all 18M lines of the 1M-customer company again and rewriting its 9.5M rows:
   the invoices with an invoice or line row staged since (macros/keys_restaged_since_last_run.sql; every
-  invoice after a replaced billing file), and those whose billing account now matches another customer or
-  is now known or unknown. delete+insert replaces their rows; the post-hook removes invoices staging no
-  longer has. Any other change (this model's SQL, a seed): --full-refresh.
+  invoice after a replaced invoices, lines or accounts file), those of accounts staged since (an account
+  that becomes known), and those of accounts matched to another customer since (int_identity_rematches,
+  which records every new or moved match, so no run compares this whole table with the accounts).
+  delete+insert replaces their rows; the post-hook removes invoices staging no longer has. Any other change
+  (this model's SQL, a seed): --full-refresh.
   tests/warehouse/test_incremental.py checks the result against a full refresh, a dropped line included.
 #}
 {%- set rebuilt -%}
@@ -41,17 +43,21 @@ invoices_to_rebuild as (
         'invoice_id',
         ref('stg_billing__invoices'),
         [ref('stg_billing__invoices'), ref('stg_billing__invoice_lines')],
-        ['billing__invoices', 'billing__invoice_lines']
+        ['billing__invoices', 'billing__invoice_lines', 'billing__accounts']
     ) }}
 
     union
 
-    select built.invoice_id
-    from {{ this }} as built
-    left join accounts
-        on built.account_number = accounts.account_number
-    where built.customer_id is distinct from accounts.customer_id
-        or built.has_known_account != (accounts.account_number is not null)
+    select invoices.invoice_id
+    from {{ ref('stg_billing__invoices') }} as invoices
+    where invoices.account_number in (
+        select account_number from {{ ref('stg_billing__accounts') }}
+        where _loaded_through_at > {{ last_run_watermark() }}
+        union
+        select match_key from {{ ref('int_identity_rematches') }}
+        where match_source = 'billing_account'
+            and _loaded_through_at > {{ last_run_watermark() }}
+    )
 
 ),
 {% endif %}

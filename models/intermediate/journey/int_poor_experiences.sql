@@ -1,6 +1,19 @@
 {%- set rule_hit_columns -%}
 customer_id, rule_id, silo, kind, occurred_at, evidence_table, evidence_id, evidence
-{%- endset -%}
+{%- endset %}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='customer_id',
+        on_schema_change='fail',
+        post_hook="{{ delete_rows_of_vanished_customers() }}"
+    )
+}}
+-- depends_on: {{ ref('int_changed_customers') }}
+-- Incremental by customer: a run rebuilds the hits of the customers of the change set (int_changed_customers)
+-- that changed since this model's last run; delete+insert on customer_id replaces all their hits, and the
+-- post-hook removes those of changed customers left with none.
 with
 
 installation as (
@@ -56,6 +69,15 @@ survey as (
 customers as (
 
     select * from {{ ref('stg_crm__customers') }}
+    {% if is_incremental() %}
+    where customer_id in ({{ changed_customers_since_last_run() }})
+    {% endif %}
+
+),
+
+warehouse_as_of as (
+
+    select * from {{ ref('int_warehouse_as_of') }}
 
 ),
 
@@ -88,10 +110,15 @@ final as (
         cast(unioned.occurred_at as date) as occurred_date,
         unioned.evidence_table,
         unioned.evidence_id,
-        unioned.evidence
+        unioned.evidence,
+        warehouse_as_of.loaded_through_at as _loaded_through_at
     from unioned
     inner join customers
         on unioned.customer_id = customers.customer_id
+    cross join warehouse_as_of
+    {% if is_incremental() %}
+    where unioned.customer_id in (select customer_id from customers)
+    {% endif %}
 
 )
 
