@@ -157,3 +157,30 @@
         else power({{ incidence }}, exp(-{{ z }} * sqrt({{ variance }}) / abs({{ incidence }} * ln({{ incidence }}))))
     end
 {%- endmacro %}
+
+{#
+  The four columns a report states a censoring-aware rate with, from `estimates` (a <prefix>_estimates CTE of
+  cumulative_incidence_ctes): estimate_status ('no_customers', 'insufficient_follow_up' below the var
+  min_customers_with_full_follow_up, else 'estimated'), and the rate with its 95% interval, null unless
+  estimated: a rate over too few fully followed customers is not shown at all.
+#}
+{% macro cumulative_incidence_rate_columns(estimates) -%}
+    {%- set minimum = var('min_customers_with_full_follow_up') -%}
+    {%- set enough = estimates ~ '.customers_with_full_follow_up >= ' ~ minimum -%}
+    case
+        when coalesce({{ estimates }}.customers, 0) = 0 then 'no_customers'
+        when {{ estimates }}.customers_with_full_follow_up < {{ minimum }} then 'insufficient_follow_up'
+        else 'estimated'
+    end as estimate_status,
+    case when {{ enough }}
+        then cast({{ estimates }}.incidence as {{ type_double() }})
+    end as defection_rate,
+    case when {{ enough }}
+        then {{ round_double(cumulative_incidence_interval_lower(estimates ~ '.incidence',
+            estimates ~ '.incidence_variance', estimates ~ '.customers_at_risk_at_horizon'), 6) }}
+    end as defection_rate_ci_lower,
+    case when {{ enough }}
+        then {{ round_double(cumulative_incidence_interval_upper(estimates ~ '.incidence',
+            estimates ~ '.incidence_variance', estimates ~ '.customers_at_risk_at_horizon'), 6) }}
+    end as defection_rate_ci_upper
+{%- endmacro %}

@@ -37,23 +37,7 @@ final as (
         cast(coalesce(cif_estimates.customers_censored, 0) as integer) as customers_censored,
         cast(coalesce(cif_estimates.customers_at_risk_at_horizon, 0) as integer) as customers_at_risk_at_horizon,
         cast(coalesce(cif_estimates.customers_with_full_follow_up, 0) as integer) as customers_with_full_follow_up,
-        case
-            when coalesce(cif_estimates.customers, 0) = 0 then 'no_customers'
-            when cif_estimates.customers_with_full_follow_up < {{ var('min_customers_with_full_follow_up') }}
-                then 'insufficient_follow_up'
-            else 'estimated'
-        end as estimate_status,
-        case when cif_estimates.customers_with_full_follow_up >= {{ var('min_customers_with_full_follow_up') }}
-            then cast(cif_estimates.incidence as {{ type_double() }})
-        end as defection_rate,
-        case when cif_estimates.customers_with_full_follow_up >= {{ var('min_customers_with_full_follow_up') }}
-            then {{ round_double(cumulative_incidence_interval_lower('cif_estimates.incidence',
-                'cif_estimates.incidence_variance', 'cif_estimates.customers_at_risk_at_horizon'), 6) }}
-        end as defection_rate_ci_lower,
-        case when cif_estimates.customers_with_full_follow_up >= {{ var('min_customers_with_full_follow_up') }}
-            then {{ round_double(cumulative_incidence_interval_upper('cif_estimates.incidence',
-                'cif_estimates.incidence_variance', 'cif_estimates.customers_at_risk_at_horizon'), 6) }}
-        end as defection_rate_ci_upper
+        {{ cumulative_incidence_rate_columns('cif_estimates') }}
     from level_labels
     left join cif_estimates
         on level_labels.poor_experience_level = cif_estimates.poor_experience_level
