@@ -1,5 +1,6 @@
 """The raw GX suites judge a delivery against the table's own history: an optional column the source stops
-sending blocks, a sparse one does not, and a corrected re-delivery is judged against what it replaces.
+sending blocks, one still in the header but empty all day only warns, a sparse one does not, and a corrected
+re-delivery is judged against what it replaces.
 
 The exports are hand-made in tmp_path and landed by the real loader; the suites run through the real GX
 runner, as the Dagster raw gate runs them (export days under test in `where`, baseline from the last pass).
@@ -24,13 +25,15 @@ FULL_HEADER = "contact_id,case_id,customer_id,channel,contact_at,wait_seconds,ha
 SHORT_HEADER = "contact_id,case_id,customer_id,channel,contact_at,transfer_count"
 
 
-def contacts(day: date, rows: int, header: str = FULL_HEADER, sparse_every: int = 3) -> str:
+def contacts(
+    day: date, rows: int, header: str = FULL_HEADER, sparse_every: int = 3, timings: bool = True
+) -> str:
     lines = [header]
     for i in range(rows):
         transfers = "1" if i % sparse_every == 0 else ""  # mostly empty: a sparse optional column
         values = [f"C{day:%m%d}{i}", f"K{i}", f"U{i}", "PHONE", f"{day}T09:{i % 60:02d}:00Z"]
         if "wait_seconds" in header:
-            values += [str(30 + i), str(200 + i)]
+            values += [str(30 + i), str(200 + i)] if timings else ["", ""]
         lines.append(",".join([*values, transfers]))
     return "\n".join(lines) + "\n"
 
@@ -81,6 +84,28 @@ def test_optional_columns_the_source_stops_sending_block_and_the_audit_names_the
     # The hand-made files never carry some optional columns (agent_id, ...): absent every day, no alarm.
     assert set(absent[new].split(",")) - set(absent[FIRST].split(",")) == {"wait_seconds", "handle_seconds"}
     assert "agent_id" in absent[FIRST].split(",")
+
+
+def test_optional_columns_in_the_header_but_empty_all_day_warn_without_blocking(tmp_path, runner):
+    exports, warehouse = tmp_path / "exports", tmp_path / "warehouse.duckdb"
+    history = [FIRST + timedelta(days=i) for i in range(10)]
+    for day in history:
+        write(exports, day, contacts(day, 20))
+    load_exports(warehouse, exports)
+    assert gate(runner, warehouse, history).passed
+
+    # The header still carries wait_seconds and handle_seconds; no row has a value (a pause, as promotion
+    # codes pause between campaigns, or an export that lost them: the header cannot tell, so it warns).
+    new = FIRST + timedelta(days=10)
+    write(exports, new, contacts(new, 20, timings=False))
+    load_exports(warehouse, exports, [new])
+    outcome = gate(runner, warehouse, [new])
+
+    assert outcome.passed and not outcome.blocking_failures
+    assert sorted(w.label() for w in outcome.warnings) == [
+        "crm__contacts.vanished_columns: expect_column_values_to_be_between(handle_seconds_emptied)",
+        "crm__contacts.vanished_columns: expect_column_values_to_be_between(wait_seconds_emptied)",
+    ]
 
 
 def test_a_sparse_optional_column_empty_on_a_small_day_passes(tmp_path, runner):

@@ -11,7 +11,7 @@ from dataclasses import replace
 
 import great_expectations.expectations as gxe
 
-from expectations.suite import ERROR, Batch, Suite, SuiteContext, row_count_batch
+from expectations.suite import ERROR, WARNING, Batch, Suite, SuiteContext, row_count_batch
 from raw.contract import TableSpec, load_contract
 
 # A re-delivered record now and then is normal untidiness; a day where a large share of a table comes twice
@@ -21,9 +21,12 @@ DUPLICATE_ALLOWANCE = 5
 
 # An optional column has vanished from a day when, judged by the table's own recent history (its delivery
 # days in the HISTORY_DAYS days before), a day of that size holding no value at all would be rarer than
-# VANISHED_CHANCE: the source stopped sending it (absent from the header, or sent empty). The chance is small
-# because the check runs for every optional column of every table and day. The share of values in history
-# is taken as values / (rows + 1), so that a short history cannot make one empty value look impossible.
+# VANISHED_CHANCE. The chance is small because the check runs for every optional column of every table and
+# day. The share of values in history is taken as values / (rows + 1), so that a short history cannot make
+# one empty value look impossible. The day's header decides what it means (raw.load_audit.absent_columns):
+# a column the header no longer carries is one the source stopped sending, and blocks; a column still in the
+# header but empty all day only warns, because values that come in campaigns (promotion codes, a survey
+# wave) pause for days together, which the row-by-row chance cannot tell from an export that lost them.
 HISTORY_DAYS = 28
 VANISHED_CHANCE = 1e-9
 
@@ -81,7 +84,7 @@ def raw_suite(table: str, ctx: SuiteContext, columns: str, expectations: list[gx
     ]
     optional = [c.name for c in spec.columns if not c.required]
     if optional:
-        batches.append(vanished_columns_batch(optional))
+        batches.append(vanished_columns_batch(table, optional))
     return Suite(name=table, layer="raw", batches=batches)
 
 
@@ -121,19 +124,36 @@ def volume_batch(table: str) -> Batch:
     )
 
 
-def vanished_columns_batch(optional: list[str]) -> Batch:
-    """Per export day under test, a 0/1 flag per optional column: 1 when the day has rows but no value in
-    the column although the table's recent history makes that all but impossible (see VANISHED_CHANCE)."""
+def vanished_columns_batch(table: str, optional: list[str]) -> Batch:
+    """Per export day under test, two 0/1 flags per optional column when the day has rows but no value in
+    the column although the table's recent history makes that all but impossible (see VANISHED_CHANCE):
+    `<column>_vanished` when the day's header did not carry the column (blocks), `<column>_emptied` when it
+    did (warns)."""
+    name = table.replace("'", "''")
     counts = ", ".join(f"count({c}) as {c}" for c in optional)
     history = ", ".join(f"sum({c}) over recent as history_{c}" for c in optional)
+
+    def improbable(column: str) -> str:
+        return (
+            f"n > 0 and {column} = 0 and history_{column} > 0 "
+            f"and n * ln(1 - history_{column} / (history_rows + 1)) < {math.log(VANISHED_CHANCE)}"
+        )
+
+    def absent(column: str) -> str:
+        return f"list_contains(string_split(coalesce(absent_columns, ''), ','), '{column}')"
+
     flags = ", ".join(
-        f"""case
-            when n > 0 and {c} = 0 and history_{c} > 0
-                and n * ln(1 - history_{c} / (history_rows + 1)) < {math.log(VANISHED_CHANCE)}
-            then 1 else 0
-        end as {c}_vanished"""
+        f"case when {improbable(c)} and {absent(c)} then 1 else 0 end as {c}_vanished, "
+        f"case when {improbable(c)} and not {absent(c)} then 1 else 0 end as {c}_emptied"
         for c in optional
     )
+
+    def rule(column: str, what: str) -> dict:
+        return {
+            "rule": f"a day whose header {what} {column} but that holds no {column} value at all is no "
+            f"rarer than {VANISHED_CHANCE:g} judged by the {HISTORY_DAYS} days before it"
+        }
+
     return Batch(
         name="vanished_columns",
         sql=f"""
@@ -149,18 +169,26 @@ def vanished_columns_batch(optional: list[str]) -> Batch:
                 ) as per_day
                 window recent as (order by _export_date rows between {HISTORY_DAYS} preceding and 1 preceding)
             ) as judged
+            left join (
+                -- the header of the day's latest delivery of the table
+                select export_date, arg_max(absent_columns, loaded_at) as absent_columns
+                from raw.load_audit
+                where table_name = '{name}' and absent_columns is not null
+                group by export_date
+            ) as headers
+                on judged._export_date = headers.export_date
             where {{where}}
         """,
         expectations=[
-            gxe.ExpectColumnValuesToBeBetween(
-                column=f"{c}_vanished",
-                max_value=0,
-                severity=ERROR,
-                meta={
-                    "rule": f"a day with no {c} at all is no rarer than {VANISHED_CHANCE:g} "
-                    f"judged by the {HISTORY_DAYS} days before it (else the source stopped sending it)"
-                },
-            )
+            expectation
             for c in optional
+            for expectation in (
+                gxe.ExpectColumnValuesToBeBetween(
+                    column=f"{c}_vanished", max_value=0, severity=ERROR, meta=rule(c, "no longer carries")
+                ),
+                gxe.ExpectColumnValuesToBeBetween(
+                    column=f"{c}_emptied", max_value=0, severity=WARNING, meta=rule(c, "still carries")
+                ),
+            )
         ],
     )
