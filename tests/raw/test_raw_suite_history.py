@@ -62,7 +62,9 @@ def gate(runner: GxRunner, warehouse: Path, days: list[date]):
     return outcome
 
 
-def test_optional_columns_the_source_stops_sending_block_and_the_audit_names_them(tmp_path, runner):
+def gate_a_day_after_a_passing_history(tmp_path, runner, text_of_day):
+    """Ten days of 20 full contacts, gated and passed; then the day after them, written by `text_of_day(day)`,
+    loaded and gated alone as the next raw gate would. Returns (warehouse, the new day, its outcome)."""
     exports, warehouse = tmp_path / "exports", tmp_path / "warehouse.duckdb"
     history = [FIRST + timedelta(days=i) for i in range(10)]
     for day in history:
@@ -71,9 +73,15 @@ def test_optional_columns_the_source_stops_sending_block_and_the_audit_names_the
     assert gate(runner, warehouse, history).passed
 
     new = FIRST + timedelta(days=10)
-    write(exports, new, contacts(new, 20, header=SHORT_HEADER))
+    write(exports, new, text_of_day(new))
     load_exports(warehouse, exports, [new])
-    outcome = gate(runner, warehouse, [new])
+    return warehouse, new, gate(runner, warehouse, [new])
+
+
+def test_optional_columns_the_source_stops_sending_block_and_the_audit_names_them(tmp_path, runner):
+    warehouse, new, outcome = gate_a_day_after_a_passing_history(
+        tmp_path, runner, lambda day: contacts(day, 20, header=SHORT_HEADER)
+    )
 
     assert sorted(f.label() for f in outcome.blocking_failures) == [
         "crm__contacts.vanished_columns: expect_column_values_to_be_between(handle_seconds_vanished)",
@@ -87,19 +95,11 @@ def test_optional_columns_the_source_stops_sending_block_and_the_audit_names_the
 
 
 def test_optional_columns_in_the_header_but_empty_all_day_warn_without_blocking(tmp_path, runner):
-    exports, warehouse = tmp_path / "exports", tmp_path / "warehouse.duckdb"
-    history = [FIRST + timedelta(days=i) for i in range(10)]
-    for day in history:
-        write(exports, day, contacts(day, 20))
-    load_exports(warehouse, exports)
-    assert gate(runner, warehouse, history).passed
-
     # The header still carries wait_seconds and handle_seconds; no row has a value (a pause, as promotion
     # codes pause between campaigns, or an export that lost them: the header cannot tell, so it warns).
-    new = FIRST + timedelta(days=10)
-    write(exports, new, contacts(new, 20, timings=False))
-    load_exports(warehouse, exports, [new])
-    outcome = gate(runner, warehouse, [new])
+    _, _, outcome = gate_a_day_after_a_passing_history(
+        tmp_path, runner, lambda day: contacts(day, 20, timings=False)
+    )
 
     assert outcome.passed and not outcome.blocking_failures
     assert sorted(w.label() for w in outcome.warnings) == [
