@@ -9,30 +9,26 @@
 }}
 -- depends_on: {{ ref('int_changed_customers') }}
 -- Incremental by customer (see fct_poor_experiences): sequence numbers, gaps and the time until the next
--- defection depend on a customer's whole history, so a customer whose inputs changed is rebuilt whole.
+-- defection depend on a customer's whole history, so a customer whose inputs changed is rebuilt whole. Its
+-- inputs are incremental on the same change set: an incremental run reads only the rows they rebuilt since
+-- this model's last run (rows_rebuilt_since_last_run), which are all the rows of the changed customers.
 with
 
 touchpoints as (
-    select * from {{ ref('int_touchpoints') }}
+    {{ rows_rebuilt_since_last_run(ref('int_touchpoints')) }}
 ),
 
 customer_episodes as (
-    select * from {{ ref('int_customer_episodes') }}
+    {{ rows_rebuilt_since_last_run(ref('int_customer_episodes')) }}
 ),
 
 poor_experiences as (
-    select * from {{ ref('int_poor_experiences') }}
+    {{ rows_rebuilt_since_last_run(ref('int_poor_experiences')) }}
 ),
 
 warehouse_as_of as (
     select * from {{ ref('int_warehouse_as_of') }}
 ),
-
-{% if is_incremental() %}
-customers_in_scope as (
-    {{ changed_customers_since_last_run() }}
-),
-{% endif %}
 
 touchpoint_events as (
     select
@@ -95,13 +91,6 @@ events as (
     select * from win_back_events
 ),
 
-events_in_scope as (
-    select * from events
-    {% if is_incremental() %}
-    where customer_id in (select customer_id from customers_in_scope)
-    {% endif %}
-),
-
 -- Poor experiences point at their evidence row by raw table name; touchpoints at theirs by model or raw
 -- name, so both are compared without the staging prefix.
 poor_experiences_by_source as (
@@ -117,14 +106,14 @@ poor_experiences_by_source as (
 
 events_flagged as (
     select
-        events_in_scope.*,
+        events.*,
         coalesce(poor_experiences_by_source.n_poor_experiences, 0) as n_poor_experiences,
         poor_experiences_by_source.poor_experience_kinds
-    from events_in_scope
+    from events
     left join poor_experiences_by_source
-        on events_in_scope.customer_id = poor_experiences_by_source.customer_id
-        and replace(events_in_scope.source_table, 'stg_', '') = poor_experiences_by_source.source_table_key
-        and events_in_scope.source_id = poor_experiences_by_source.source_id
+        on events.customer_id = poor_experiences_by_source.customer_id
+        and replace(events.source_table, 'stg_', '') = poor_experiences_by_source.source_table_key
+        and events.source_id = poor_experiences_by_source.source_id
 ),
 
 sequenced as (

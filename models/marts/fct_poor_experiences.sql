@@ -13,10 +13,6 @@
 -- experiences that later facts undid), so a run of daily increments equals a full refresh.
 with
 
-poor_experiences as (
-    select * from {{ ref('int_poor_experiences') }}
-),
-
 customer_episodes as (
     select * from {{ ref('int_customer_episodes') }}
 ),
@@ -29,11 +25,10 @@ warehouse_as_of as (
     select * from {{ ref('int_warehouse_as_of') }}
 ),
 
+-- int_poor_experiences is incremental on the same change set: the rows it rebuilt since this model's last
+-- run are all the hits of the changed customers (rows_rebuilt_since_last_run).
 poor_experiences_to_build as (
-    select * from poor_experiences
-    {% if is_incremental() %}
-    where customer_id in ({{ changed_customers_since_last_run() }})
-    {% endif %}
+    {{ rows_rebuilt_since_last_run(ref('int_poor_experiences')) }}
 ),
 
 with_episode as (
