@@ -3,14 +3,54 @@
   __billing_promo_not_applied, __billing_unquoted_fee): invoices and their lines joined to the customer of
   the matched billing account, restricted on an incremental run to the invoices that can give a hit to a
   customer the rule rebuilds (customers_to_rebuild_for_rule), and the rule's seed row as billing_rule.
-  Emits `invoices`, `invoice_lines`, `accounts`, `subscription_versions`, `warehouse_as_of`,
-  `customers_in_scope` and `invoices_in_scope` (incremental runs), `billing_rule`,
+  On an incremental run the invoices and lines are narrowed to those invoices before any join: the day's
+  few customers pick their accounts and subscriptions, and only their invoices meet the accounts and lines.
+  Emits `customers_in_scope`, `accounts_in_scope` and `invoices_in_scope` (incremental runs), `invoices`,
+  `invoice_lines`, `accounts`, `subscription_versions`, `warehouse_as_of`, `billing_rule`,
   `invoices_joined_to_customers` and `lines_joined_to_invoices`, each followed by a comma.
 #}
 {% macro billing_invoice_lines_in_scope(rule_id) %}
+{% if is_incremental() %}
+customers_in_scope as (
+
+    {{ customers_to_rebuild_for_rule(rule_id) }}
+
+),
+
+accounts_in_scope as (
+
+    select account_number
+    from {{ ref('int_billing_accounts_matched_to_customers') }}
+    where customer_id in (select customer_id from customers_in_scope)
+
+),
+
+-- The invoices whose lines can give a hit to a customer in scope: theirs, and those billing a line of one
+-- of their subscriptions (its first invoice, or an invoice of an account matched to nobody).
+invoices_in_scope as (
+
+    select invoice_id
+    from {{ ref('stg_billing__invoices') }}
+    where account_number in (select account_number from accounts_in_scope)
+
+    union
+
+    select invoice_id
+    from {{ ref('stg_billing__invoice_lines') }}
+    where subscription_id in (
+        select subscription_id from {{ ref('int_subscription_versions') }}
+        where customer_id in (select customer_id from customers_in_scope)
+    )
+
+),
+{% endif %}
+
 invoices as (
 
     select * from {{ ref('stg_billing__invoices') }}
+    {% if is_incremental() %}
+    where invoice_id in (select invoice_id from invoices_in_scope)
+    {% endif %}
 
 ),
 
@@ -27,6 +67,9 @@ invoice_lines as {{ cte_not_materialized() }} (
         promo_code,
         amount_minor
     from {{ ref('stg_billing__invoice_lines') }}
+    {% if is_incremental() %}
+    where invoice_id in (select invoice_id from invoices_in_scope)
+    {% endif %}
 
 ),
 
@@ -48,35 +91,6 @@ warehouse_as_of as (
 
 ),
 
-{% if is_incremental() %}
-customers_in_scope as (
-
-    {{ customers_to_rebuild_for_rule(rule_id) }}
-
-),
-
--- The invoices whose lines can give a hit to a customer in scope: theirs, and those billing a line of one
--- of their subscriptions (its first invoice, or an invoice of an account matched to nobody).
-invoices_in_scope as (
-
-    select invoices.invoice_id
-    from {{ ref('stg_billing__invoices') }} as invoices
-    inner join accounts
-        on invoices.account_number = accounts.account_number
-    where accounts.customer_id in (select customer_id from customers_in_scope)
-
-    union
-
-    select invoice_id
-    from {{ ref('stg_billing__invoice_lines') }}
-    where subscription_id in (
-        select subscription_id from subscription_versions
-        where customer_id in (select customer_id from customers_in_scope)
-    )
-
-),
-{% endif %}
-
 billing_rule as ({{ poor_experience_rule(rule_id) }}),
 
 -- The invoice date is a date; poor experiences on it happen at 00:00 UTC of that day. The joined lines are
@@ -94,9 +108,6 @@ invoices_joined_to_customers as (
     from invoices
     left join accounts
         on invoices.account_number = accounts.account_number
-    {% if is_incremental() %}
-    where invoices.invoice_id in (select invoice_id from invoices_in_scope)
-    {% endif %}
 
 ),
 

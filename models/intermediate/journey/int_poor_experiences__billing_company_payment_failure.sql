@@ -19,9 +19,29 @@
 #}
 with
 
+{% if is_incremental() %}
+customers_in_scope as (
+
+    {{ customers_to_rebuild_for_rule('company_payment_failure') }}
+
+),
+
+-- The accounts of the customers in scope: their payments only meet the accounts.
+accounts_in_scope as (
+
+    select account_number
+    from {{ ref('int_billing_accounts_matched_to_customers') }}
+    where customer_id in (select customer_id from customers_in_scope)
+
+),
+{% endif %}
+
 payments as (
 
     select * from {{ ref('stg_billing__payments') }}
+    {% if is_incremental() %}
+    where account_number in (select account_number from accounts_in_scope)
+    {% endif %}
 
 ),
 
@@ -36,15 +56,6 @@ warehouse_as_of as (
     select * from {{ ref('int_warehouse_as_of') }}
 
 ),
-
-{% if is_incremental() %}
-customers_in_scope as (
-
-    {{ customers_to_rebuild_for_rule('company_payment_failure') }}
-
-),
-
-{% endif %}
 
 billing_rule as ({{ poor_experience_rule('company_payment_failure') }}),
 
@@ -65,7 +76,6 @@ company_payment_failures as (
     cross join billing_rule
     where payments.status = 'FAILED'
         and payments.is_company_caused
-        {% if is_incremental() %}and accounts.customer_id in (select customer_id from customers_in_scope){% endif %}
 
 ),
 

@@ -57,9 +57,6 @@ promo_lines as (
         promo_code
     from invoice_lines
     where line_type = 'PROMO'
-    {% if is_incremental() %}
-        and invoice_id in (select invoice_id from invoices_in_scope)
-    {% endif %}
 
 ),
 

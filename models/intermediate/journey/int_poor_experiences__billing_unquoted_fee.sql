@@ -21,9 +21,14 @@ with
 
 {{ billing_invoice_lines_in_scope('unquoted_fee') }}
 
+-- Fee quotes; on an incremental run only those of the customers in scope, the only ones it keeps hits of.
 contacts as (
 
     select * from {{ ref('stg_crm__contacts') }}
+    where promise_code = 'FEE_QUOTED'
+    {% if is_incremental() %}
+        and customer_id in (select customer_id from customers_in_scope)
+    {% endif %}
 
 ),
 
