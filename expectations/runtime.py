@@ -205,10 +205,13 @@ class GxRunner:
     `validate(con, suite)` per table, then `build_docs()` once.
     """
 
-    def __init__(self, gx_dir: Path):
+    def __init__(self, gx_dir: Path, docs=None):
+        """`docs`: the file context of `gx_dir` (docs_context) when the caller has it open already, so that
+        build_docs() does not open it a second time; else build_docs() opens it."""
         persist_duckdb_connections()
         gx_dir.mkdir(parents=True, exist_ok=True)
         self.gx_dir = gx_dir
+        self.docs = docs
         self.context = gx.get_context(mode="ephemeral")
         self.context.variables.progress_bars = ProgressBarsConfig(globally=False)
         skip_in_memory_config_writes(self.context)
@@ -319,10 +322,11 @@ class GxRunner:
         `index=False` renders only this runner's pages, for a worker process whose parent builds the index
         once after every worker stored its results (`build_docs_index`); `stored_keys` lists what it stored.
         """
-        files = docs_context(self.gx_dir)
+        files = self.docs = self.docs or docs_context(self.gx_dir)
         keys = [key for key, _ in self.pending_results]
+        store = files.validation_results_store  # GX looks the store up by name on every access
         for key, result in self.pending_results:
-            files.validation_results_store.set(key, result)
+            store.set(key, result)
         self.pending_results.clear()
         self.stored_keys.extend(keys)
         if keys:  # only this step's pages are rendered (GX reads an empty list as "render every result")
