@@ -40,6 +40,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
@@ -154,7 +155,9 @@ def _verdict(target: Target, customers: int | None, days: int | None, measured, 
 
 def judge_targets(results: list[SizeResult]) -> list[dict]:
     """Each target against each size it applies to: the measured figure and the verdict (met, missed and by
-    how much, or not measured when the run did not include that size or did not get that far)."""
+    how much, or not measured when the run did not include that size or did not get that far). A size whose
+    run failed is judged on the figures measured before the failing stage; a target that needs the run to
+    complete misses."""
     verdicts = []
     for target in TARGETS:
         sizes = [r for r in results if target.customers in (None, r.customers)]
@@ -162,10 +165,10 @@ def judge_targets(results: list[SizeResult]) -> list[dict]:
             verdicts.append(_verdict(target, target.customers, None, None, "not measured in this run"))
         for r in sizes:
             measured = r.figures.get(target.figure)
-            if "failed" in r.figures:
-                text = ("missed: " if target.completes else "not measured: ") + r.figures["failed"]
+            if target.completes and "failed" in r.figures:
+                text = "missed: " + r.figures["failed"]
             elif measured is None:
-                text = f"not measured: no {target.figure} in this run"
+                text = "not measured: " + r.figures.get("failed", f"no {target.figure} in this run")
             elif measured <= target.limit:
                 text = "met"
             else:
@@ -173,6 +176,28 @@ def judge_targets(results: list[SizeResult]) -> list[dict]:
                 text = f"missed by {round(measured - target.limit, 3)} ({over})"
             verdicts.append(_verdict(target, r.customers, r.days, measured, text))
     return verdicts
+
+
+def without_machine_paths(value, work: Path, repo: Path = REPO_ROOT, home: Path | None = None):
+    """`value` (a string, or lists and dicts of them) with this machine's folders replaced by placeholders:
+    the work folder by `<work>`, the repository by `<repo>`, the home folder by `~`, the longest first (the
+    work folder may lie in the repository or the home folder). What a run records says what failed, not
+    where this machine keeps its files."""
+    home = Path.home() if home is None else home
+    folders = {}
+    for folder, placeholder in ((home, "~"), (repo, "<repo>"), (work, "<work>")):
+        for spelling in {str(folder), str(folder.resolve())}:
+            if spelling.strip("/"):  # never the file system's root
+                folders[spelling.rstrip("/")] = placeholder
+    if isinstance(value, str):
+        for spelling in sorted(folders, key=len, reverse=True):
+            value = re.sub(re.escape(spelling) + r"(?![\w.-])", folders[spelling], value)
+        return value
+    if isinstance(value, list):
+        return [without_machine_paths(v, work, repo, home) for v in value]
+    if isinstance(value, dict):
+        return {k: without_machine_paths(v, work, repo, home) for k, v in value.items()}
+    return value
 
 
 def _bin(name: str) -> str:
@@ -751,7 +776,7 @@ def main(argv: list[str] | None = None) -> int:
             bench_size(results[-1], args.seed, args.work_dir, args.core_only, args.drop_loaded_exports)
         except Exception as exc:  # the figures measured so far are written below, then the run fails
             failure = exc
-            message = str(exc).splitlines() or [type(exc).__name__]
+            message = without_machine_paths(str(exc), args.work_dir).splitlines() or [type(exc).__name__]
             results[-1].figures["failed"] = message[0]
             results[-1].figures["failure_output_tail"] = message[-10:]
             print(f"benchmark failed: {exc}", file=sys.stderr, flush=True)
@@ -759,6 +784,10 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             if not args.keep:
                 shutil.rmtree(args.work_dir / f"c{size}_d{args.days}", ignore_errors=True)
+    for r in results:  # stage notes and reader errors quote output, which may name this machine's folders
+        r.figures = without_machine_paths(r.figures, args.work_dir)
+        for s in r.stages:
+            s.note = without_machine_paths(s.note, args.work_dir)
     command, version = run_command(args), code_version()
     for path in (json_path, markdown_path):
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -17,11 +17,23 @@ import gc
 import sys
 from pathlib import Path
 
-import settings
-from expectations.gate import run_suites, split_memory_limit
-from expectations.registry import LAYERS
+# Run as a command, this process imports GX, scipy, pandas and SQLAlchemy below: a few hundred thousand
+# objects that live until exit, which Python's cyclic collector would walk again and again while they are
+# created (about an eighth of the imports' CPU). They are imported with the collector off, then frozen
+# (gc.freeze: no collection walks them again) before the collector comes back for the run.
+if __name__ == "__main__":
+    gc.disable()
+
+import settings  # noqa: E402 (imported with the collector off, see above)
+from expectations.gate import run_suites, split_memory_limit  # noqa: E402
+from expectations.registry import LAYERS  # noqa: E402
 
 __all__ = ["main", "split_memory_limit"]
+
+# Allocations less deallocations between two collections of the youngest generation (Python's default 700).
+# GX makes and drops many short-lived objects per expectation; collecting them less often costs less CPU
+# and frees the same objects.
+GC_THRESHOLD = 50_000
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -54,6 +66,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    gc.freeze()
+    gc.set_threshold(GC_THRESHOLD, *gc.get_threshold()[1:])
+    gc.enable()
     code = main()
     # At exit Python garbage-collects every object the imports made (GX, scipy, pandas, SQLAlchemy) only to
     # free memory the OS takes back anyway, a noticeable share of a small warehouse's run. Frozen, they are

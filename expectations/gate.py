@@ -256,9 +256,9 @@ def run_suites(
     run_id = run_id or new_run_id()
     planned = _plan(warehouse, config, layers, on_skip)
     jobs = max(1, min(jobs, len(planned)))
-    docs_context(gx_dir)  # created here, before any worker reads it
+    docs = docs_context(gx_dir)  # created here, before any worker reads it
     if jobs == 1:
-        runner = GxRunner(gx_dir)
+        runner = GxRunner(gx_dir, docs)
         con = duckdb.connect(str(warehouse), config=config)
         try:
             checks = [gate_table(runner, con, p.layer, p.name, p.relation, run_id=run_id) for p in planned]

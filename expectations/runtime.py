@@ -6,9 +6,10 @@ frames, and a file context rewrites great_expectations.yml on every asset added,
 (quadratic in the batches). Pushed down, DuckDB computes each metric where the rows are. So:
 
 - Validation runs in an *ephemeral* GX context: a batch's query asset lives in memory, created once per
-  batch per run, never written to disk, and its suite is run with `Batch.validate`, so neither the suite nor
-  a validation definition is added to the context's stores (each add would serialise the object, and the
-  suite's deletion afterwards touch the store again).
+  batch per run, never written to disk, and its suite is run by a GX Validator on the batch definition (as
+  ValidationDefinition.run does), so neither the suite nor a validation definition is added to the
+  context's stores (each add would serialise the object, and the suite's deletion afterwards touch the
+  store again), and the batch is got once (materialised once, see below).
 - Each batch is a GX SQL *query asset* on DuckDB, read through a cursor of the caller's own connection
   (`con.cursor()`: the same in-process database, so no second writer and no second file lock; it sees what
   `con` has committed). GX computes its metrics as aggregate queries in DuckDB; only the metric values and
@@ -55,6 +56,7 @@ from great_expectations.data_context.types.resource_identifiers import (
     ExpectationSuiteIdentifier,
     ValidationResultIdentifier,
 )
+from great_expectations.validator.v1_validator import Validator
 from sqlalchemy.exc import SQLAlchemyError
 
 from expectations.data_docs import make_offline, validation_page
@@ -203,10 +205,13 @@ class GxRunner:
     `validate(con, suite)` per table, then `build_docs()` once.
     """
 
-    def __init__(self, gx_dir: Path):
+    def __init__(self, gx_dir: Path, docs=None):
+        """`docs`: the file context of `gx_dir` (docs_context) when the caller has it open already, so that
+        build_docs() does not open it a second time; else build_docs() opens it."""
         persist_duckdb_connections()
         gx_dir.mkdir(parents=True, exist_ok=True)
         self.gx_dir = gx_dir
+        self.docs = docs
         self.context = gx.get_context(mode="ephemeral")
         self.context.variables.progress_bars = ProgressBarsConfig(globally=False)
         skip_in_memory_config_writes(self.context)
@@ -276,18 +281,21 @@ class GxRunner:
     def _run_batch(self, datasource, suite_name: str, batch) -> list[ExpectationOutcome]:
         gx_name = f"{suite_name}.{batch.name}"
         asset = datasource.add_query_asset(gx_name, query=batch.sql)
-        gx_batch = asset.add_batch_definition_whole_table("whole").get_batch()
-        # Batch.validate runs the suite without adding it, or a validation definition, to the context's
-        # stores: each add serialised the object and each delete after the suite touched the store again.
-        result = gx_batch.validate(
-            gx.ExpectationSuite(name=gx_name, expectations=[e.copy() for e in batch.expectations]),
-            result_format=RESULT_FORMAT,
+        # What ValidationDefinition.run() does, without adding the suite or a validation definition to the
+        # context's stores: a Validator on the batch definition gets the batch once, as it validates
+        # (Batch.validate on a batch got beforehand gets it a second time: a materialised batch's query
+        # would run twice, into two temp tables).
+        validator = Validator(asset.add_batch_definition_whole_table("whole"), result_format=RESULT_FORMAT)
+        result = validator.validate_expectation_suite(
+            gx.ExpectationSuite(name=gx_name, expectations=[e.copy() for e in batch.expectations])
         )
         # What ValidationDefinition.run() adds to a result, and the key it stores it under (file context).
         run_id = RunIdentifier(run_time=datetime.datetime.now(datetime.UTC))
         result.meta["run_id"] = run_id
         result.meta["validation_time"] = run_id.run_time
-        key = ValidationResultIdentifier(ExpectationSuiteIdentifier(name=gx_name), run_id, gx_batch.id)
+        key = ValidationResultIdentifier(
+            ExpectationSuiteIdentifier(name=gx_name), run_id, validator.active_batch_id
+        )
         self.pending_results.append((key, result))  # stored and rendered by build_docs()
         outcomes = []
         for er in result.results:
@@ -314,10 +322,11 @@ class GxRunner:
         `index=False` renders only this runner's pages, for a worker process whose parent builds the index
         once after every worker stored its results (`build_docs_index`); `stored_keys` lists what it stored.
         """
-        files = docs_context(self.gx_dir)
+        files = self.docs = self.docs or docs_context(self.gx_dir)
         keys = [key for key, _ in self.pending_results]
+        store = files.validation_results_store  # GX looks the store up by name on every access
         for key, result in self.pending_results:
-            files.validation_results_store.set(key, result)
+            store.set(key, result)
         self.pending_results.clear()
         self.stored_keys.extend(keys)
         if keys:  # only this step's pages are rendered (GX reads an empty list as "render every result")

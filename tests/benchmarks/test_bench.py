@@ -15,6 +15,7 @@ from benchmarks.bench import (
     main,
     reference_script,
     touchpoint_columns,
+    without_machine_paths,
 )
 from raw.contract import load_contract
 
@@ -117,6 +118,12 @@ def test_a_failing_stage_keeps_the_figures_measured_before_it(tmp_path, monkeypa
     assert result["figures"]["failed"].startswith("stage dbt build failed"), result["figures"]
     assert any("no-such-dbt-flag" in line for line in result["figures"]["failure_output_tail"])
     assert "| dbt build |" in out_md.read_text() and "| failed |" in out_md.read_text()
+    # What it records of the failure names the work folder and the repository by placeholders only.
+    failure = json.dumps([result["figures"]["failed"], result["figures"]["failure_output_tail"]])
+    assert (
+        "<work>/c200_d30" in failure and str(tmp_path) not in failure and str(bench.REPO_ROOT) not in failure
+    )
+    assert str(tmp_path) not in out_md.read_text()
 
 
 def _size(customers: int, **figures) -> SizeResult:
@@ -158,6 +165,58 @@ def test_targets_are_judged_from_the_run_figures_with_the_size_they_name():
 
     without_1m = judge_targets(results[:1])
     assert {v["verdict"] for v in without_1m if v["customers"] == 1_000_000} == {"not measured in this run"}
+
+
+def test_a_failed_run_is_judged_on_the_figures_measured_before_the_failing_stage():
+    """A 1M run that stopped at its last stage (the Dagster main job) keeps its verdicts on what it measured;
+    a target whose figure it did not get to is not measured, and says why."""
+    failed = "stage dagster main job failed (1): <repo>/.venv/bin/python -m orchestration.run"
+    results = [
+        _size(
+            1_000_000,
+            failed=failed,
+            end_to_end_seconds=280.0,
+            end_to_end_peak_rss_mb=5000.0,
+            one_more_day_share_of_full_build=0.2,
+            gx_share_of_total=0.1,
+            reader_errors=0,
+        )
+    ]
+    verdicts = {v["figure"]: v for v in judge_targets(results) if v["customers"] == 1_000_000}
+    assert verdicts["end_to_end_seconds"]["verdict"] == "met"
+    assert verdicts["end_to_end_peak_rss_mb"]["verdict"] == "missed by 904.0 (1.2x the limit)"
+    assert verdicts["one_more_day_share_of_full_build"]["verdict"] == "missed by 0.1 (2.0x the limit)"
+    assert verdicts["gx_share_of_total"]["verdict"] == verdicts["reader_errors"]["verdict"] == "met"
+    for figure in ("build_to_floor_ratio", "daily_build_no_new_rows_share_of_full_build"):
+        assert (
+            verdicts[figure]["measured"] is None and verdicts[figure]["verdict"] == f"not measured: {failed}"
+        )
+
+
+def test_what_a_failure_records_names_no_folder_of_this_machine(tmp_path):
+    """The work folder, the repository and the home folder become `<work>`, `<repo>` and `~`, the longest
+    first (a work folder inside the repository is `<work>`); a name that merely starts like one is kept."""
+    home = tmp_path / "home" / "me"
+    repo = home / "src" / "warehouse"
+    work = repo / "bench-work"
+    tail = [
+        f"{repo}/.venv/bin/dbt build --target-path {work}/c200_d30/dbt/target",
+        f"Runtime Error: could not open {home}/.dbt/profiles.yml nor {repo}-old/x.sql",
+        "nothing to replace",
+    ]
+    assert without_machine_paths({"failed": f"cd {work}", "failure_output_tail": tail}, work, repo, home) == {
+        "failed": "cd <work>",
+        "failure_output_tail": [
+            "<repo>/.venv/bin/dbt build --target-path <work>/c200_d30/dbt/target",
+            "Runtime Error: could not open ~/.dbt/profiles.yml nor ~/src/warehouse-old/x.sql",
+            "nothing to replace",
+        ],
+    }
+    # Figures that are no text pass through as they are.
+    assert without_machine_paths({"reader_errors": 0, "ratio": 1.5}, work, repo, home) == {
+        "reader_errors": 0,
+        "ratio": 1.5,
+    }
 
 
 def test_touchpoints_take_the_party_and_time_the_contract_names():
