@@ -35,7 +35,12 @@ pytestmark = pytest.mark.slow
 DAYS_BUILT_INCREMENTALLY = 5
 # Seeds and models only: data tests belong to the build test; here a failing test must not stop the runs.
 BUILD_MODELS = ["build", "--resource-type", "seed", "--resource-type", "model"]
-INCREMENTAL_MARTS = ("fct_journey_events", "fct_poor_experiences")
+INCREMENTAL_MARTS = (
+    "fct_journey_events",
+    "fct_poor_experiences",
+    "fct_defections",
+    "fct_defection_attribution",
+)
 INVOICES_RECONCILED = "intermediate.int_invoices_reconciled_to_lines"
 # Models recomputed per key of their staged inputs (keys_restaged_since_last_run), as schema.table.
 INCREMENTAL_BY_STAGED_KEY = (INVOICES_RECONCILED, "intermediate.int_subscription_versions")
@@ -49,6 +54,9 @@ INCREMENTAL_BY_CUSTOMER = (
     "intermediate.int_downgrades",
     "intermediate.int_poor_experiences",
     "intermediate.int_poor_experiences__care",
+    "intermediate.int_customer_active_month_intervals",
+    "intermediate.int_customer_summaries",
+    "intermediate.int_stickiness_at_reference_points",
     "intermediate.int_customer_billing_totals",
     *(
         f"intermediate.int_poor_experiences__billing_{rule}"
