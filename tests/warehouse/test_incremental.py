@@ -56,6 +56,7 @@ INCREMENTAL_BY_CUSTOMER = (
     "intermediate.int_poor_experiences__care",
     "intermediate.int_customer_active_month_intervals",
     "intermediate.int_customer_summaries",
+    "intermediate.int_poor_experience_levels_reached",
     "intermediate.int_stickiness_at_reference_points",
     "intermediate.int_customer_billing_totals",
     *(

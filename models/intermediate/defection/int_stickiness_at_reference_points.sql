@@ -22,7 +22,7 @@ warehouse_as_of as (
 ),
 
 poor_experience_levels as (
-    select * from {{ ref('int_poor_experience_levels') }}
+    select * from {{ ref('int_poor_experience_levels_reached') }}
     {% if is_incremental() %}
     where customer_id in ({{ changed_customers_since_last_run() }})
     {% endif %}
