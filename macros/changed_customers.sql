@@ -62,3 +62,24 @@
         where built._rule_threshold is distinct from cast(rules.threshold as {{ dbt.type_numeric() }})
     )
 {%- endmacro %}
+
+
+{#
+  As customers_to_rebuild_for_rule, for a model holding the hits of several rules (each row keeps its rule_id
+  and the threshold it was found with): every customer when any of those rules' thresholds changed.
+#}
+{% macro customers_to_rebuild_for_rules(rule_ids) -%}
+    {{ changed_customers_since_last_run() }}
+
+    union
+
+    select customer_id from {{ ref('int_changed_customers') }}
+    where exists (
+        select 1
+        from {{ this }} as built
+        inner join {{ ref('poor_experience_rules') }} as rules
+            on built.rule_id = rules.rule_id
+        where rules.rule_id in ('{{ rule_ids | join("', '") }}')
+            and built._rule_threshold is distinct from cast(rules.threshold as {{ dbt.type_numeric() }})
+    )
+{%- endmacro %}

@@ -1,13 +1,35 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='customer_id',
+        on_schema_change='fail',
+        post_hook="{{ delete_rows_of_vanished_customers() }}"
+    )
+}}
+-- depends_on: {{ ref('int_changed_customers') }}
 -- Evenly weighted attribution: each poor experience in the lookback window gives 1/n of the defection to its
 -- silo; a defection with none goes wholly to 'none'. Last and first touch are flagged on the same rows.
+-- Incremental by customer, as int_defections: a run rebuilds the attributions of the customers of the change
+-- set that changed since this model's last run.
 with
+
+warehouse_as_of as (
+    select * from {{ ref('int_warehouse_as_of') }}
+),
 
 defections as (
     select * from {{ ref('int_defections') }}
+    {% if is_incremental() %}
+    where customer_id in ({{ changed_customers_since_last_run() }})
+    {% endif %}
 ),
 
 defection_poor_experiences as (
     select * from {{ ref('int_defection_poor_experiences') }}
+    {% if is_incremental() %}
+    where customer_id in ({{ changed_customers_since_last_run() }})
+    {% endif %}
 ),
 
 by_silo as (
@@ -57,10 +79,12 @@ final as (
             else cast(unioned.n_poor_experiences as {{ type_double() }}) / unioned.n_in_window
         end as even_weight,
         unioned.is_last_touch,
-        unioned.is_first_touch
+        unioned.is_first_touch,
+        warehouse_as_of.loaded_through_at as _loaded_through_at
     from unioned
     inner join defections
         on unioned.defection_id = defections.defection_id
+    cross join warehouse_as_of
 )
 
 select * from final

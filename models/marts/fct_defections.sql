@@ -1,19 +1,47 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='customer_id',
+        on_schema_change='fail',
+        post_hook="{{ delete_rows_of_vanished_customers() }}"
+    )
+}}
+-- depends_on: {{ ref('int_changed_customers') }}
+-- Incremental by customer, as int_defections: nothing in a defection depends on the as-of date, so a run
+-- rebuilds the defections of the customers of the change set that changed since this model's last run.
 with
+
+warehouse_as_of as (
+    select * from {{ ref('int_warehouse_as_of') }}
+),
 
 defections as (
     select * from {{ ref('int_defections') }}
+    {% if is_incremental() %}
+    where customer_id in ({{ changed_customers_since_last_run() }})
+    {% endif %}
 ),
 
 defection_poor_experiences as (
     select * from {{ ref('int_defection_poor_experiences') }}
+    {% if is_incremental() %}
+    where customer_id in ({{ changed_customers_since_last_run() }})
+    {% endif %}
 ),
 
 complaints as (
     select * from {{ ref('int_complaints') }}
+    {% if is_incremental() %}
+    where customer_id in ({{ changed_customers_since_last_run() }})
+    {% endif %}
 ),
 
 subscription_versions as (
     select * from {{ ref('int_subscription_versions') }}
+    {% if is_incremental() %}
+    where customer_id in ({{ changed_customers_since_last_run() }})
+    {% endif %}
 ),
 
 window_summary as (
@@ -93,8 +121,10 @@ final as (
         defections.reason_category as stated_reason_category,
         defections.stated_silo,
         defections.is_after_win_back,
-        defections.is_won_back_later
+        defections.is_won_back_later,
+        warehouse_as_of.loaded_through_at as _loaded_through_at
     from defections
+    cross join warehouse_as_of
     left join window_summary
         on defections.defection_id = window_summary.defection_id
     left join complaints_in_window

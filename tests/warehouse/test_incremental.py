@@ -35,7 +35,12 @@ pytestmark = pytest.mark.slow
 DAYS_BUILT_INCREMENTALLY = 5
 # Seeds and models only: data tests belong to the build test; here a failing test must not stop the runs.
 BUILD_MODELS = ["build", "--resource-type", "seed", "--resource-type", "model"]
-INCREMENTAL_MARTS = ("fct_journey_events", "fct_poor_experiences")
+INCREMENTAL_MARTS = (
+    "fct_journey_events",
+    "fct_poor_experiences",
+    "fct_defections",
+    "fct_defection_attribution",
+)
 INVOICES_RECONCILED = "intermediate.int_invoices_reconciled_to_lines"
 # Models recomputed per key of their staged inputs (keys_restaged_since_last_run), as schema.table.
 INCREMENTAL_BY_STAGED_KEY = (INVOICES_RECONCILED, "intermediate.int_subscription_versions")
@@ -45,7 +50,14 @@ INCREMENTAL_BY_CUSTOMER = (
     "intermediate.int_touchpoints",
     "intermediate.int_customer_episodes",
     "intermediate.int_defections",
+    "intermediate.int_defection_poor_experiences",
+    "intermediate.int_downgrades",
     "intermediate.int_poor_experiences",
+    "intermediate.int_poor_experiences__care",
+    "intermediate.int_customer_active_month_intervals",
+    "intermediate.int_customer_summaries",
+    "intermediate.int_poor_experience_levels_reached",
+    "intermediate.int_stickiness_at_reference_points",
     "intermediate.int_customer_billing_totals",
     *(
         f"intermediate.int_poor_experiences__billing_{rule}"
@@ -551,21 +563,29 @@ def test_daily_incremental_build_equals_a_full_refresh(incremental_and_full_refr
         assert differences == {}
 
 
-def test_a_changed_billing_rule_reaches_every_customer_in_the_next_incremental_run(
-    incremental_and_full_refresh, tmp_path
+@pytest.mark.parametrize(
+    ("model", "rule_id", "threshold"),
+    [
+        ("int_poor_experiences__billing_overcharge", "overcharge", -50),
+        ("int_poor_experiences__care", "long_wait", 0),
+    ],
+)
+def test_a_changed_rule_reaches_every_customer_in_the_next_incremental_run(
+    incremental_and_full_refresh, tmp_path, model, rule_id, threshold
 ):
-    """A billing rule's hits recompute only the customers of the change set, except when a billing rule's
+    """A rule model's hits recompute only the customers of the change set, except when one of its rules'
     threshold in seed poor_experience_rules is not the one its rows were built with (_rule_threshold):
-    then every customer. A changed overcharge threshold (set in the seed table, as `dbt seed` would) must
-    give, incrementally, what a full refresh gives, and more overcharges than before."""
-    model = "int_poor_experiences__billing_overcharge"
-    billing = f"intermediate.{model}"
+    then every customer. A looser threshold (set in the seed table, as `dbt seed` would) must give,
+    incrementally, what a full refresh gives, and more hits than before."""
+    table = f"intermediate.{model}"
     changed, full = tmp_path / "changed.duckdb", tmp_path / "changed_full.duckdb"
     shutil.copy(incremental_and_full_refresh.daily, changed)
-    overcharges = f"select count(*) from {billing}"
+    hits = f"select count(*) from {table}"
     with duckdb.connect(str(changed)) as con:
-        before = con.sql(overcharges).fetchone()[0]
-        con.execute("update reference.poor_experience_rules set threshold = -50 where rule_id = 'overcharge'")
+        before = con.sql(hits).fetchone()[0]
+        con.execute(
+            "update reference.poor_experience_rules set threshold = ? where rule_id = ?", [threshold, rule_id]
+        )
     shutil.copy(changed, full)
     select = ["run", "--select", model]
     run_dbt(select, changed, tmp_path / "dbt_incremental")
@@ -573,10 +593,10 @@ def test_a_changed_billing_rule_reaches_every_customer_in_the_next_incremental_r
 
     with duckdb.connect(str(changed), read_only=True) as con:
         con.execute(f"attach '{full}' as full_refresh (read_only)")
-        after = con.sql(overcharges).fetchone()[0]
+        after = con.sql(hits).fetchone()[0]
         columns = ", ".join(_columns(con, "changed", "intermediate")[model])
-        incremental_sql = f"select {columns} from {billing}"
-        full_sql = f"select {columns} from full_refresh.{billing}"
+        incremental_sql = f"select {columns} from {table}"
+        full_sql = f"select {columns} from full_refresh.{table}"
         only_incremental_sql = f"select count(*) from ({incremental_sql} except all {full_sql})"
         [only_incremental] = con.sql(only_incremental_sql).fetchone()
         [only_full] = con.sql(f"select count(*) from ({full_sql} except all {incremental_sql})").fetchone()

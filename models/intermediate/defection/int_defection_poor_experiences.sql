@@ -1,13 +1,35 @@
 -- One row per defection and poor experience inside its lookback window (defected_at - lookback_days,
 -- defected_at], ranked from the earliest (first touch) to the latest (last touch).
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='customer_id',
+        on_schema_change='fail',
+        post_hook="{{ delete_rows_of_vanished_customers() }}"
+    )
+}}
+-- depends_on: {{ ref('int_changed_customers') }}
+-- Incremental by customer, as int_defections: a run rebuilds the windows of the customers of the change set
+-- that changed since this model's last run (a window holds one customer's defection and poor experiences).
 with
+
+warehouse_as_of as (
+    select * from {{ ref('int_warehouse_as_of') }}
+),
 
 defections as (
     select * from {{ ref('int_defections') }}
+    {% if is_incremental() %}
+    where customer_id in ({{ changed_customers_since_last_run() }})
+    {% endif %}
 ),
 
 poor_experiences as (
     select * from {{ ref('int_poor_experiences') }}
+    {% if is_incremental() %}
+    where customer_id in ({{ changed_customers_since_last_run() }})
+    {% endif %}
 ),
 
 joined as (
@@ -29,7 +51,7 @@ joined as (
 
 final as (
     select
-        *,
+        joined.*,
         -- ties on the instant are broken by silo then id so both touch rules are deterministic
         row_number() over (
             partition by defection_id order by occurred_at, silo, poor_experience_id
@@ -37,8 +59,10 @@ final as (
         row_number() over (
             partition by defection_id order by occurred_at desc, silo desc, poor_experience_id desc
         ) as rank_from_last,
-        count(*) over (partition by defection_id) as n_in_window
+        count(*) over (partition by defection_id) as n_in_window,
+        warehouse_as_of.loaded_through_at as _loaded_through_at
     from joined
+    cross join warehouse_as_of
 )
 
 select * from final

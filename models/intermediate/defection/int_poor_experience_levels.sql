@@ -1,77 +1,29 @@
 -- One row per customer and poor-experience level (0, 1, 2, 3+) reached within the customer's FIRST episode,
 -- with how the customer's follow-up of the level ended (docs/definitions.md): the rows a censoring-aware
--- estimate (rpt_defection_rate_by_poor_experience_count) needs, whatever the length of the history.
+-- estimate (rpt_defection_rate_by_poor_experience_count) needs, whatever the length of the history. The levels
+-- reached and the defections after them do not depend on the as-of date (int_poor_experience_levels_reached,
+-- incremental); only how each follow-up stands at the as-of instant is decided here.
 with
 
-customer_episodes as (
-    select * from {{ ref('int_customer_episodes') }}
-),
-
-poor_experiences as (
-    select * from {{ ref('int_poor_experiences') }}
+levels_reached as (
+    select * from {{ ref('int_poor_experience_levels_reached') }}
 ),
 
 warehouse_as_of as (
     select * from {{ ref('int_warehouse_as_of') }}
 ),
 
-first_episodes as (
-    select * from customer_episodes where episode_number = 1
-),
-
-poor_experiences_ranked as (
-    select
-        poor_experiences.customer_id,
-        poor_experiences.occurred_at,
-        row_number() over (
-            partition by poor_experiences.customer_id
-            order by poor_experiences.occurred_at, poor_experiences.poor_experience_id
-        ) as experience_rank
-    from poor_experiences
-    inner join first_episodes
-        on poor_experiences.customer_id = first_episodes.customer_id
-        and poor_experiences.occurred_at >= first_episodes.episode_started_at
-        and poor_experiences.occurred_at <= {{ open_ended('first_episodes.episode_ended_at') }}
-),
-
-levels_reached as (
-    select customer_id, 0 as poor_experience_level, episode_started_at as reached_at
-    from first_episodes
-    union all
-    select customer_id, cast(experience_rank as integer) as poor_experience_level, occurred_at as reached_at
-    from poor_experiences_ranked
-    where experience_rank <= 3
-),
-
-levels_with_next as (
-    select
-        *,
-        -- 3+ is open-ended: it has no next level
-        lead(reached_at) over (partition by customer_id order by poor_experience_level)
-            as next_level_reached_at
-    from levels_reached
-),
-
 levels_assessed as (
     select
-        levels_with_next.customer_id,
-        levels_with_next.poor_experience_level,
-        levels_with_next.reached_at,
-        levels_with_next.next_level_reached_at,
-        first_episodes.episode_ended_at as defected_at,
-        {{ dbt.dateadd('day', var('defection_horizon_days'), 'levels_with_next.reached_at') }} as horizon_at,
+        levels_reached.customer_id,
+        levels_reached.poor_experience_level,
+        levels_reached.reached_at,
+        levels_reached.next_level_reached_at,
+        levels_reached.defected_at,
+        {{ dbt.dateadd('day', var('defection_horizon_days'), 'levels_reached.reached_at') }} as horizon_at,
         warehouse_as_of.as_of_at,
-        coalesce(
-            first_episodes.is_defection
-            and first_episodes.episode_ended_at
-                <= {{ dbt.dateadd('day', var('defection_horizon_days'), 'levels_with_next.reached_at') }}
-            and (levels_with_next.next_level_reached_at is null
-                or first_episodes.episode_ended_at < levels_with_next.next_level_reached_at),
-            false
-        ) as is_defected_after_level
-    from levels_with_next
-    inner join first_episodes
-        on levels_with_next.customer_id = first_episodes.customer_id
+        levels_reached.is_defected_after_level
+    from levels_reached
     cross join warehouse_as_of
 ),
 

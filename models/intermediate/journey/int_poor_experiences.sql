@@ -24,11 +24,11 @@ installation as (
 
 care as (
 
-    select * from {{ ref('int_poor_experiences__care') }}
+    select {{ rule_hit_columns }} from {{ ref('int_poor_experiences__care') }}
 
 ),
 
--- The billing and long-outage rule models are incremental and carry bookkeeping columns (_loaded_through_at,
+-- The care, billing and long-outage rule models are incremental and carry bookkeeping columns (_loaded_through_at,
 -- _rule_threshold): only the rule-hit columns the other silos' models have.
 billing as (
 

@@ -1,14 +1,65 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='customer_id',
+        on_schema_change='fail',
+        post_hook="{{ delete_rows_of_vanished_customers() }}"
+    )
+}}
+-- depends_on: {{ ref('int_changed_customers') }}
+{#
+  Poor-experience rule hits of the care silo: repeat_contact, long_wait, many_transfers, broken_promise.
+  Grain: one row per contact (or promise) that broke a rule.
+  Incremental by customer: a run recomputes the customers of the change set (int_changed_customers) that
+  changed since this model's last run, or every customer when one of the rules' thresholds in seed
+  poor_experience_rules is not the one its stored hits were found with (customers_to_rebuild_for_rules);
+  delete+insert on customer_id replaces their rows and the post-hook deletes the rows of those left with no
+  hit. A repeat contact is judged on its whole case: the contacts of every case one of those customers
+  contacted about are read, and only those customers' hits are written.
+#}
 with
 
+warehouse_as_of as (
+
+    select * from {{ ref('int_warehouse_as_of') }}
+
+),
+
+rules as (
+
+    select rule_id, cast(threshold as {{ dbt.type_numeric() }}) as threshold
+    from {{ ref('poor_experience_rules') }}
+
+),
+
+{% if is_incremental() %}
+customers_in_scope as (
+
+    {{ customers_to_rebuild_for_rules(['repeat_contact', 'long_wait', 'many_transfers', 'broken_promise']) }}
+
+),
+
+{% endif %}
 contacts as (
 
     select * from {{ ref('stg_crm__contacts') }}
+    {% if is_incremental() %}
+    where case_id in (
+        select case_id from {{ ref('stg_crm__contacts') }}
+        where customer_id in (select customer_id from customers_in_scope)
+    )
+        or customer_id in (select customer_id from customers_in_scope)
+    {% endif %}
 
 ),
 
 appointments as (
 
     select * from {{ ref('stg_crm__appointments') }}
+    {% if is_incremental() %}
+    where customer_id in (select customer_id from customers_in_scope)
+    {% endif %}
 
 ),
 
@@ -128,7 +179,7 @@ broken_promises as (
 
 ),
 
-final as (
+hits as (
 
     select * from repeat_contacts
     union all
@@ -137,6 +188,22 @@ final as (
     select * from many_transfers
     union all
     select * from broken_promises
+
+),
+
+final as (
+
+    select
+        hits.*,
+        warehouse_as_of.loaded_through_at as _loaded_through_at,
+        rules.threshold as _rule_threshold
+    from hits
+    cross join warehouse_as_of
+    inner join rules
+        on hits.rule_id = rules.rule_id
+    {% if is_incremental() %}
+    where hits.customer_id in (select customer_id from customers_in_scope)
+    {% endif %}
 
 )
 

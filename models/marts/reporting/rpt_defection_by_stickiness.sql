@@ -3,76 +3,30 @@
 -- (the first poor experience is then the competing event), by how sticky the customer was at that instant.
 -- Censoring-aware like rpt_defection_rate_by_poor_experience_count (macros/marts/cumulative_incidence.sql):
 -- a customer still followed at the as-of date counts for as long as they were followed, never by outcome.
+-- The stickiness at each reference point and the events ending its follow-up do not depend on the as-of
+-- date (int_stickiness_at_reference_points); only the censoring at the as-of instant is decided here.
 with
 
-poor_experience_levels as (
-    select * from {{ ref('int_poor_experience_levels') }}
-),
-
-customer_episodes as (
-    select * from {{ ref('int_customer_episodes') }}
-),
-
-subscription_versions as (
-    select * from {{ ref('int_subscription_versions') }}
+stickiness_at_reference_points as (
+    select * from {{ ref('int_stickiness_at_reference_points') }}
 ),
 
 warehouse_as_of as (
     select * from {{ ref('int_warehouse_as_of') }}
 ),
 
-reference_points as (
-    select
-        poor_experience_levels.customer_id,
-        poor_experience_levels.poor_experience_level >= 1 as had_poor_experience,
-        poor_experience_levels.reached_at,
-        poor_experience_levels.next_level_reached_at,
-        first_episodes.episode_started_at,
-        first_episodes.is_defection,
-        first_episodes.episode_ended_at
-    from poor_experience_levels
-    inner join customer_episodes as first_episodes
-        on poor_experience_levels.customer_id = first_episodes.customer_id
-        and first_episodes.episode_number = 1
-    -- every customer from the episode start (level 0) and, once they have one, from their first poor experience
-    where poor_experience_levels.poor_experience_level <= 1
-),
-
-subscriptions_at_reference as (
-    select
-        reference_points.customer_id,
-        reference_points.had_poor_experience,
-        count(distinct subscription_versions.product) as n_active_products,
-        max(case when subscription_versions.contract_ends_on > cast(reference_points.reached_at as date)
-            then 1 else 0 end) = 1 as has_minimum_term
-    from reference_points
-    inner join subscription_versions
-        on reference_points.customer_id = subscription_versions.customer_id
-        and subscription_versions.is_current
-        and subscription_versions.started_at <= reference_points.reached_at
-        and {{ open_ended('subscription_versions.cancelled_at') }} > reference_points.reached_at
-    group by reference_points.customer_id, reference_points.had_poor_experience
-),
-
 assessed as (
     select
-        reference_points.customer_id,
-        reference_points.had_poor_experience,
-        {{ stickiness_band(stickiness_score('coalesce(subscriptions_at_reference.has_minimum_term, false)',
-            'coalesce(subscriptions_at_reference.n_active_products, 0)',
-            'reference_points.episode_started_at', 'reference_points.reached_at')) }} as stickiness_band,
-        reference_points.reached_at,
-        {{ dbt.dateadd('day', var('defection_horizon_days'), 'reference_points.reached_at') }} as horizon_at,
-        -- before any poor experience, the first one ends the follow-up (it moves the customer to the other row)
-        case when not reference_points.had_poor_experience then reference_points.next_level_reached_at
-        end as competing_at,
-        case when reference_points.is_defection then reference_points.episode_ended_at end as defected_at,
+        stickiness_at_reference_points.had_poor_experience,
+        stickiness_at_reference_points.stickiness_band,
+        stickiness_at_reference_points.reached_at,
+        {{ dbt.dateadd('day', var('defection_horizon_days'), 'stickiness_at_reference_points.reached_at') }}
+            as horizon_at,
+        stickiness_at_reference_points.competing_at,
+        stickiness_at_reference_points.defected_at,
         warehouse_as_of.as_of_at
-    from reference_points
+    from stickiness_at_reference_points
     cross join warehouse_as_of
-    left join subscriptions_at_reference
-        on reference_points.customer_id = subscriptions_at_reference.customer_id
-        and reference_points.had_poor_experience = subscriptions_at_reference.had_poor_experience
 ),
 
 exits as (
