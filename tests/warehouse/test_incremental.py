@@ -37,8 +37,13 @@ DAYS_BUILT_INCREMENTALLY = 5
 BUILD_MODELS = ["build", "--resource-type", "seed", "--resource-type", "model"]
 INCREMENTAL_MARTS = ("fct_journey_events", "fct_poor_experiences")
 INVOICES_RECONCILED = "intermediate.int_invoices_reconciled_to_lines"
-# Models recomputed per key of their staged inputs (keys_restaged_since_last_run), as schema.table.
-INCREMENTAL_BY_STAGED_KEY = (INVOICES_RECONCILED, "intermediate.int_subscription_versions")
+# Models recomputed per key of their staged inputs (keys_restaged_since_last_run, or the keys such a model
+# rewrote), as schema.table.
+INCREMENTAL_BY_STAGED_KEY = (
+    INVOICES_RECONCILED,
+    "intermediate.int_subscription_versions",
+    "intermediate.int_cancel_reasons_classified",
+)
 CHANGE_SET = "intermediate.int_changed_customers"
 # Models rebuilt per customer of the change set (changed_customers_since_last_run), as schema.table.
 INCREMENTAL_BY_CUSTOMER = (
