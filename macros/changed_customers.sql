@@ -21,25 +21,13 @@
 
 
 {#
-  Post-hook: the keys that vanish. delete+insert replaces the rows of the keys the run wrote; a changed
-  customer left with no row at all (every hit undone, every record withdrawn) wrote none, so their old rows
-  are still there. They are the rows older than this run of the customers that changed after the previous
-  run (the latest watermark before this run's). Rows this run wrote carry its watermark and stay.
-  No-op on full builds.
+  Post-hook: the keys that vanish. A changed customer left with no row at all (every hit undone, every
+  record withdrawn) wrote none, so their old rows are still there: delete_rows_of_vanished_keys
+  (macros/keys_restaged_since_last_run.sql) removes the rows older than this run of the customers that
+  changed after the previous run. No-op on full builds.
 #}
 {% macro delete_rows_of_vanished_customers() -%}
-    {% if is_incremental() %}
-        delete from {{ this }}
-        where _loaded_through_at < (select loaded_through_at from {{ ref('int_warehouse_as_of') }})
-            and customer_id in (
-                select customer_id from {{ ref('int_changed_customers') }}
-                where _loaded_through_at > (
-                    select coalesce(max(_loaded_through_at), cast('1900-01-01' as {{ dbt.type_timestamp() }}))
-                    from {{ this }}
-                    where _loaded_through_at < (select loaded_through_at from {{ ref('int_warehouse_as_of') }})
-                )
-            )
-    {% endif %}
+    {{ delete_rows_of_vanished_keys('customer_id', ref('int_changed_customers')) }}
 {%- endmacro %}
 
 

@@ -42,8 +42,13 @@ INCREMENTAL_MARTS = (
     "fct_defection_attribution",
 )
 INVOICES_RECONCILED = "intermediate.int_invoices_reconciled_to_lines"
-# Models recomputed per key of their staged inputs (keys_restaged_since_last_run), as schema.table.
-INCREMENTAL_BY_STAGED_KEY = (INVOICES_RECONCILED, "intermediate.int_subscription_versions")
+# Models recomputed per key of their staged inputs (keys_restaged_since_last_run, or the keys such a model
+# rewrote), as schema.table.
+INCREMENTAL_BY_STAGED_KEY = (
+    INVOICES_RECONCILED,
+    "intermediate.int_subscription_versions",
+    "intermediate.int_cancel_reasons_classified",
+)
 CHANGE_SET = "intermediate.int_changed_customers"
 # Models rebuilt per customer of the change set (changed_customers_since_last_run), as schema.table.
 INCREMENTAL_BY_CUSTOMER = (
@@ -602,3 +607,128 @@ def test_a_changed_rule_reaches_every_customer_in_the_next_incremental_run(
         [only_full] = con.sql(f"select count(*) from ({full_sql} except all {incremental_sql})").fetchone()
     assert after > before
     assert (only_incremental, only_full) == (0, 0)
+
+
+def test_an_address_changing_hands_rematches_accounts_and_responses(incremental_and_full_refresh, tmp_path):
+    """The identity matchers recompute the accounts and responses restaged since their last run and those
+    whose candidate customers changed. A day delivering only new customer versions that take over the
+    address a billing account and a survey response are matched by (each address then shared by two
+    current holders, so it identifies nobody) must unmatch both incrementally, record both moves in
+    int_identity_rematches, name the customers involved in the change set, and equal a full refresh."""
+    from raw.load import load_exports
+
+    daily, full = tmp_path / "daily.duckdb", tmp_path / "full.duckdb"
+    shutil.copy(incremental_and_full_refresh.daily, daily)
+    with duckdb.connect(str(daily), read_only=True) as con:
+        matched_by_address = """
+            select matched.{key}, matched.{email}, matched.customer_id
+            from intermediate.{table} as matched
+            inner join intermediate.int_customer_emails_resolved as emails
+                on matched.{email} = emails.email and emails.is_current_email
+            where matched.match_method = '{method}'
+            order by 1 limit 1
+        """
+        account = _one(
+            con,
+            matched_by_address.format(
+                key="account_number",
+                email="billing_email",
+                table="int_billing_accounts_matched_to_customers",
+                method="billing_email",
+            ),
+        )
+        response = _one(
+            con,
+            matched_by_address.format(
+                key="response_id",
+                email="response_email",
+                table="int_survey_responses_matched_to_customers",
+                method="response_email",
+            ),
+        )
+        takers = con.execute(
+            """
+            select customer_id, full_name, region, campaign_id, signed_up_at
+            from staging.stg_crm__customers where customer_id not in (?, ?) order by customer_id limit 2
+            """,
+            [account[2], response[2]],
+        ).fetchall()
+        next_day = date.fromordinal(
+            con.sql("select max(_export_date) from raw.crm__customers").fetchone()[0].toordinal() + 1
+        )
+    day_dir = tmp_path / "exports" / next_day.isoformat()
+    day_dir.mkdir(parents=True)
+    out = io.StringIO()
+    writer = csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\n")
+    writer.writerow(
+        [
+            "customer_id",
+            "email",
+            "full_name",
+            "region",
+            "campaign_id",
+            "signed_up_at",
+            "marketing_opt_in",
+            "updated_at",
+        ]
+    )
+    for (customer_id, full_name, region, campaign_id, signed_up_at), email in zip(
+        takers, (account[1], response[1]), strict=True
+    ):
+        writer.writerow(
+            [
+                customer_id,
+                email,
+                full_name,
+                region,
+                campaign_id,
+                signed_up_at.strftime("%Y-%m-%dT%H:%M:%S+00:00"),
+                "true",
+                f"{next_day.isoformat()}T10:00:00+00:00",
+            ]
+        )
+    (day_dir / "crm__customers.csv").write_text(out.getvalue(), encoding="utf-8")
+    load_exports(daily, tmp_path / "exports", export_dates=[next_day])
+    shutil.copy(daily, full)
+    run_dbt(BUILD_MODELS, daily, tmp_path / "dbt_daily")
+    run_dbt([*BUILD_MODELS, "--full-refresh"], full, tmp_path / "dbt_full")
+
+    compared = (
+        "int_customer_versions",
+        "int_customer_emails_resolved",
+        "int_billing_accounts_matched_to_customers",
+        "int_survey_responses_matched_to_customers",
+        "int_identity_rematches",
+    )
+    with duckdb.connect(str(daily), read_only=True) as con:
+        con.execute(f"attach '{full}' as full_refresh (read_only)")
+        columns = _columns(con, "daily", "intermediate")
+        differences = {}
+        for table in compared:
+            column_list = ", ".join(f'"{column}"' for column in columns[table])
+            daily_sql = f"select {column_list} from daily.intermediate.{table}"
+            full_sql = f"select {column_list} from full_refresh.intermediate.{table}"
+            only_daily = con.sql(f"select count(*) from ({daily_sql} except all {full_sql})").fetchone()[0]
+            only_full = con.sql(f"select count(*) from ({full_sql} except all {daily_sql})").fetchone()[0]
+            if only_daily or only_full:
+                differences[table] = (only_daily, only_full)
+        moves = set(
+            con.sql(
+                """
+                select match_key, customer_id, _previous_customer_id from intermediate.int_identity_rematches
+                where _loaded_through_at = (select loaded_through_at from intermediate.int_warehouse_as_of)
+                """
+            ).fetchall()
+        )
+        changed = {
+            customer_id
+            for (customer_id,) in con.sql(
+                f"""
+                select customer_id from {CHANGE_SET}
+                where _loaded_through_at = (select loaded_through_at from intermediate.int_warehouse_as_of)
+                """
+            ).fetchall()
+        }
+    assert differences == {}
+    assert {(account[0], None, account[2]), (response[0], None, response[2])} <= moves, moves
+    assert {account[2], response[2], *(taker[0] for taker in takers)} <= changed, changed

@@ -1,13 +1,36 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='subscription_id',
+        on_schema_change='fail',
+        post_hook="{{ delete_rows_of_vanished_keys(
+            'subscription_id', ref('int_subscription_versions'), raw_tables=['crm__subscriptions']
+        ) }}"
+    )
+}}
+-- depends_on: {{ ref('stg_loader__load_audit') }}
 -- Grain: one row per subscription version that is cancelled or carries a cancel reason. The reason it states:
 -- the delivered code when seed cancel_reasons knows it (UNKNOWN when it does not), else the free text
 -- classified against the company's vocabulary (seed cancel_reason_vocabulary), whole words only
 -- (macros/word_match.sql). A text naming several phrases gets the one it mentions first, then the longer
 -- (more specific) phrase, then the code. Text that matches no phrase is OTHER, reason_source unmatched_text:
 -- rpt_cancel_reason_coverage reports its share so the vocabulary can be extended.
+-- Incremental by subscription: a run classifies the versions of the subscriptions int_subscription_versions
+-- rewrote since this model's last run (every subscription after a replaced subscriptions file); the
+-- post-hook removes those left with no version to classify, and the subscriptions staging no longer has.
+-- The seeds are not watched: after changing cancel_reasons or the vocabulary, run with --full-refresh.
 with
+
+warehouse_as_of as (
+    select * from {{ ref('int_warehouse_as_of') }}
+),
 
 subscription_versions as (
     select * from {{ ref('int_subscription_versions') }}
+    {% if is_incremental() %}
+    where _loaded_through_at > {{ last_run_watermark() }}
+    {% endif %}
 ),
 
 cancel_reasons as (
@@ -111,8 +134,10 @@ final as (
         case
             when mapped.mapped_cancel_reason_code = 'UNKNOWN' then 'unknown'
             else mapped_reasons.stated_silo
-        end as stated_silo
+        end as stated_silo,
+        warehouse_as_of.loaded_through_at as _loaded_through_at
     from mapped
+    cross join warehouse_as_of
     left join cancel_reasons as mapped_reasons
         on mapped.mapped_cancel_reason_code = mapped_reasons.cancel_reason_code
 )

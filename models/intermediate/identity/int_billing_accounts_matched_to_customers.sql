@@ -1,8 +1,59 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='account_number',
+        on_schema_change='fail',
+        post_hook="{{ delete_rows_of_vanished_keys(
+            'account_number', raw_tables=['billing__accounts', 'crm__customers']
+        ) }}"
+    )
+}}
+-- depends_on: {{ ref('stg_loader__load_audit') }}, {{ ref('int_customer_versions') }}
+{#
+  Incremental by account. A match changes when the account is restaged, and also when its candidate
+  customers change on the CRM side: a customer becoming known under the account's crm_customer_id, or the
+  billing e-mail changing hands. So a run matches again the accounts staged since this model's last run,
+  those whose crm_customer_id names a customer staged since, and those whose billing e-mail is an address of
+  a customer version rewritten since (int_customer_versions rewrites every version of a changed customer,
+  so an address that became shared or changed holder is among them); every account after a replaced
+  accounts or customers file, which can withdraw accounts or customers. The post-hook then removes the
+  accounts staging no longer has. int_identity_rematches records the matches that moved, for the change set.
+#}
+{%- set rematched -%}
+    {% if is_incremental() %}
+    where account_number in (
+        {{ keys_restaged_since_last_run(
+            'account_number',
+            ref('stg_billing__accounts'),
+            [ref('stg_billing__accounts')],
+            ['billing__accounts', 'crm__customers']
+        ) }}
+        union
+        select account_number from {{ ref('stg_billing__accounts') }}
+        where crm_customer_id in (
+            select customer_id from {{ ref('stg_crm__customers') }}
+            where _loaded_through_at > {{ last_run_watermark() }}
+        )
+            or billing_email in (
+                select email from {{ ref('int_customer_versions') }}
+                where _loaded_through_at > {{ last_run_watermark() }}
+            )
+    )
+    {% endif %}
+{%- endset %}
 with
+
+warehouse_as_of as (
+
+    select * from {{ ref('int_warehouse_as_of') }}
+
+),
 
 accounts as (
 
     select * from {{ ref('stg_billing__accounts') }}
+    {{ rematched }}
 
 ),
 
@@ -58,8 +109,10 @@ final as (
         case
             when coalesce(customer_id_by_link, customer_id_by_email) is not null then 'matched'
             else 'unmatched'
-        end as match_status
+        end as match_status,
+        warehouse_as_of.loaded_through_at as _loaded_through_at
     from accounts_joined_to_customers
+    cross join warehouse_as_of
 
 )
 

@@ -1,8 +1,39 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='email',
+        on_schema_change='fail',
+        post_hook="{{ delete_rows_of_vanished_keys(
+            'email', ref('int_customer_versions'), raw_tables=['crm__customers']
+        ) }}"
+    )
+}}
+-- depends_on: {{ ref('stg_loader__load_audit') }}
+{#
+  Incremental by address: an address's row depends only on the customer versions holding it, and
+  int_customer_versions rewrites every version of a customer with a version staged since (the address they
+  leave included), so a run resolves again the addresses of the versions it rewrote since this model's last
+  run. The post-hook removes the addresses among them left identifying nobody (now shared), and after a
+  replaced customers file those no version holds any more.
+#}
 with
+
+warehouse_as_of as (
+
+    select * from {{ ref('int_warehouse_as_of') }}
+
+),
 
 customer_versions as (
 
     select * from {{ ref('int_customer_versions') }}
+    {% if is_incremental() %}
+    where email in (
+        select email from {{ ref('int_customer_versions') }}
+        where _loaded_through_at > {{ last_run_watermark() }}
+    )
+    {% endif %}
 
 ),
 
@@ -47,7 +78,7 @@ preferred_candidates as (
 
 ),
 
-final as (
+resolved as (
 
     select
         email,
@@ -56,6 +87,18 @@ final as (
     from preferred_candidates
     group by email
     having count(*) = 1
+
+),
+
+final as (
+
+    select
+        resolved.email,
+        resolved.customer_id,
+        resolved.is_current_email,
+        warehouse_as_of.loaded_through_at as _loaded_through_at
+    from resolved
+    cross join warehouse_as_of
 
 )
 

@@ -14,9 +14,19 @@
 
   A run writes only the matches that are new or name another customer than the stored one, with the
   customer they named before (_previous_customer_id) and the run's watermark; int_changed_customers takes
-  both customers of such a row. Matches are compared whole each run: both identity models are full tables
-  of one row per account or response, far smaller than the rows they attribute.
+  both customers of such a row. Both identity models are incremental and stamp the rows they rewrite
+  (_loaded_through_at), and a match moves only when its row is rewritten, so an incremental run compares
+  only the rows they rewrote after the latest run that recorded a match here (rows of that run were
+  compared by it: this model runs after them).
 #}
+{%- set rewritten -%}
+    {% if is_incremental() %}
+    where _loaded_through_at > (
+        select coalesce(max(_loaded_through_at), cast('1900-01-01' as {{ dbt.type_timestamp() }}))
+        from {{ this }}
+    )
+    {% endif %}
+{%- endset %}
 with
 
 warehouse_as_of as (
@@ -32,6 +42,7 @@ current_matches as (
         account_number as match_key,
         customer_id
     from {{ ref('int_billing_accounts_matched_to_customers') }}
+    {{ rewritten }}
 
     union all
 
@@ -40,6 +51,7 @@ current_matches as (
         response_id as match_key,
         customer_id
     from {{ ref('int_survey_responses_matched_to_customers') }}
+    {{ rewritten }}
 
 ),
 

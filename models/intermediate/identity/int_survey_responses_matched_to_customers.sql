@@ -1,8 +1,76 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='response_id',
+        on_schema_change='fail',
+        post_hook="{{ delete_rows_of_vanished_keys(
+            'response_id',
+            raw_tables=['survey__responses', 'survey__invitations', 'survey__surveys', 'crm__customers']
+        ) }}"
+    )
+}}
+-- depends_on: {{ ref('stg_loader__load_audit') }}, {{ ref('int_customer_versions') }}
+{#
+  Incremental by response. A response's row changes when it, its invitation or its survey is restaged, and
+  also when the customer side of its e-mail addresses changes (an address changing hands or becoming
+  shared). So a run matches again the responses staged since this model's last run, those whose invitation
+  or survey was staged since, and those whose own or invitation's e-mail is an address of a customer version
+  rewritten since (int_customer_versions rewrites every version of a changed customer); every response
+  after a replaced survey or customers file, which can withdraw responses, invitations or surveys. The
+  post-hook then removes the responses staging no longer has. int_identity_rematches records the matches
+  that moved, for the change set.
+#}
+{%- set since = '_loaded_through_at > ' ~ last_run_watermark() -%}
 with
+
+warehouse_as_of as (
+
+    select * from {{ ref('int_warehouse_as_of') }}
+
+),
+
+{% if is_incremental() %}
+changed_emails as (
+
+    select email from {{ ref('int_customer_versions') }} where {{ since }}
+
+),
+
+changed_invitations as (
+
+    select invitation_id
+    from {{ ref('stg_survey__invitations') }}
+    where {{ since }}
+        or survey_id in (select survey_id from {{ ref('stg_survey__surveys') }} where {{ since }})
+        or email in (select email from changed_emails)
+
+),
+
+responses_to_match as (
+
+    {{ keys_restaged_since_last_run(
+        'response_id',
+        ref('stg_survey__responses'),
+        [ref('stg_survey__responses')],
+        ['survey__responses', 'survey__invitations', 'survey__surveys', 'crm__customers']
+    ) }}
+    union
+    select response_id
+    from {{ ref('stg_survey__responses') }}
+    where invitation_id in (select invitation_id from changed_invitations)
+        or survey_id in (select survey_id from {{ ref('stg_survey__surveys') }} where {{ since }})
+        or email in (select email from changed_emails)
+
+),
+{% endif %}
 
 responses as (
 
     select * from {{ ref('stg_survey__responses') }}
+    {% if is_incremental() %}
+    where response_id in (select response_id from responses_to_match)
+    {% endif %}
 
 ),
 
@@ -88,8 +156,10 @@ final as (
             when coalesce(customer_id_by_response_email, customer_id_by_invitation_email) is not null
                 then 'matched'
             else 'unmatched'
-        end as match_status
+        end as match_status,
+        warehouse_as_of.loaded_through_at as _loaded_through_at
     from responses_joined_to_customers
+    cross join warehouse_as_of
 
 )
 

@@ -4,7 +4,9 @@
         incremental_strategy='delete+insert',
         unique_key='invoice_id',
         on_schema_change='fail',
-        post_hook="{{ delete_keys_no_longer_staged('invoice_id', ref('stg_billing__invoices')) }}"
+        post_hook="{{ delete_rows_of_vanished_keys(
+            'invoice_id', raw_tables=['billing__invoices', 'billing__invoice_lines', 'billing__accounts']
+        ) }}"
     )
 }}
 -- depends_on: {{ ref('stg_loader__load_audit') }}, {{ ref('stg_billing__accounts') }}, {{ ref('int_identity_rematches') }}
@@ -15,8 +17,10 @@
   invoice after a replaced invoices, lines or accounts file), those of accounts staged since (an account
   that becomes known), and those of accounts matched to another customer since (int_identity_rematches,
   which records every new or moved match, so no run compares this whole table with the accounts).
-  delete+insert replaces their rows; the post-hook removes invoices staging no longer has. Any other change
-  (this model's SQL, a seed): --full-refresh.
+  delete+insert replaces their rows. Invoices leave staging only with a replaced file, and that run
+  recomputes every invoice: only then does the post-hook look for invoices staging no longer has (the rows
+  the run did not rewrite); other runs skip that scan. Any other change (this model's SQL, a seed):
+  --full-refresh.
   tests/warehouse/test_incremental.py checks the result against a full refresh, a dropped line included.
 #}
 {%- set rebuilt -%}

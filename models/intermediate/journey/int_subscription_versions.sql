@@ -4,7 +4,7 @@
         incremental_strategy='delete+insert',
         unique_key='subscription_id',
         on_schema_change='fail',
-        post_hook="{{ delete_keys_no_longer_staged('subscription_id', ref('base_crm__subscription_versions')) }}"
+        post_hook="{{ delete_rows_of_vanished_keys('subscription_id', raw_tables=['crm__subscriptions']) }}"
     )
 }}
 -- depends_on: {{ ref('stg_loader__load_audit') }}
@@ -13,7 +13,8 @@
   so a daily run renumbers the subscriptions with a version staged since this model's last run
   (macros/keys_restaged_since_last_run.sql; every subscription after a replaced subscriptions file), not
   all of them. delete+insert replaces all versions of each such subscription (unique_key subscription_id);
-  the post-hook removes subscriptions staging no longer has.
+  after a replaced subscriptions file the post-hook removes the subscriptions staging no longer has (the
+  rows that run did not rewrite).
 #}
 with
 
