@@ -169,8 +169,11 @@ def test_billing_email_rescue_lost_blocks_once_enough_dangling_accounts_are_judg
     # Thirty more accounts whose link names nobody, none rescued by its (upper-case) e-mail: 3 of 33 rescued.
     con.execute("""
         insert into intermediate.int_billing_accounts_matched_to_customers
-        select account_number || '-X', 'CX' || account_number, billing_email, currency, opened_at, updated_at,
-            null, true, 'none', 'unmatched'
+        select * replace (
+            account_number || '-X' as account_number, 'CX' || account_number as crm_customer_id,
+            null as customer_id, true as has_dangling_crm_customer_id, 'none' as match_method,
+            'unmatched' as match_status
+        )
         from intermediate.int_billing_accounts_matched_to_customers
         where not has_dangling_crm_customer_id
         order by account_number
