@@ -14,11 +14,13 @@ expectations` as a user runs it: the Dagster checks' gate, in one process (its d
   landed raw row once (every column) and sorting the touchpoints once (every raw row that names a party and
   a time, numbered in time order per party, as a journey needs). build / reference says how far the
   project's SQL is from that least work;
-- one more day: the last export day held back, loaded and built incrementally after the full build, with
-  what the scheduled daily build runs: settings.build_flags("latest_run"), the same flags plus
-  --vars '{"data_tests_scope": "latest_run"}' (incremental models tested on the rows the run wrote), in a
-  dbt target folder holding a parse made with those vars (untimed), as Dagster's daily builds keep one;
-  then that daily build once more with no new rows, the part of a daily build paid whatever the day holds;
+- one more day: the last export day held back, loaded and built incrementally after the full build by the
+  daily build as scheduled, `python -m orchestration.daily_build`: `dbt build` with
+  settings.build_flags("latest_run"), the same flags plus --vars '{"data_tests_scope": "latest_run"}'
+  (incremental models tested on the rows the run wrote), in a dbt target folder holding a parse made with
+  those vars (untimed), as Dagster's daily builds keep one; then that daily build once more with no new rows
+  (it finds nothing changed and skips dbt), and the same dbt build forced on the unchanged warehouse, the
+  part of a daily build dbt pays whatever the day holds;
 - readers during a build: latency of a BI query on the published marts while the next build runs;
 - the Dagster main job: `python -m orchestration.run`, the path a user runs, on the same export days in a
   warehouse, serving folder and Dagster instance of its own. Its time against the bare stages' sum is the
@@ -245,6 +247,13 @@ def run_stage(
 
 def dbt_cmd(args: list[str], work: Path) -> list[str]:
     return dbt_command(args, target_path=work / "target", log_path=work / "logs")
+
+
+def daily_build_cmd(py: str, work: Path, data_tests_scope: str | None = None) -> list[str]:
+    """`python -m orchestration.daily_build` in `work`'s dbt folders: the daily build as scheduled."""
+    cmd = [py, "-m", "orchestration.daily_build", "--target-path", str(work / "target"), "--log-path"]
+    cmd.append(str(work / "logs"))
+    return cmd + (["--data-tests-scope", data_tests_scope] if data_tests_scope else [])
 
 
 def raw_row_count(warehouse: Path) -> int:
@@ -563,9 +572,8 @@ def bench_size(
                 str(last_day),
             ],
         )
-        day_build = stage(
-            "one more day: build", dbt_cmd(["build", *build_flags("latest_run")], work / "dbt_daily")
-        )
+        # The full build before it passed, so the daily build tests incremental models on the rows it wrote.
+        day_build = stage("one more day: build", daily_build_cmd(py, work / "dbt_daily", "latest_run"))
         day_pub = stage(
             "one more day: publish",
             [
@@ -576,11 +584,18 @@ def bench_size(
                 f"publish_marts(Path({str(warehouse)!r}), Path({str(serving)!r}))",
             ],
         )
-        # The same daily build once more, with no new rows: what a daily build costs whatever the day holds
-        # (models recomputed whole, change detection, tests, dbt itself). The part of one more day's build
+        # The same daily build once more, with no new rows: it finds nothing changed since its last success
+        # and does not start dbt (orchestration/build_signature.py).
+        run_results = work / "dbt_daily" / "target" / "run_results.json"
+        built_at = run_results.stat().st_mtime_ns
+        no_new_rows = stage("daily build, no new rows", daily_build_cmd(py, work / "dbt_daily"))
+        result.figures["daily_build_no_new_rows_ran_dbt"] = run_results.stat().st_mtime_ns != built_at
+        # dbt's daily build on the same unchanged warehouse, run anyway: what dbt costs whatever the day holds
+        # (a model or test per node, change detection in SQL, dbt itself), the part of one more day's build
         # that shrinking the day's work cannot remove.
-        no_new_rows = stage(
-            "daily build, no new rows", dbt_cmd(["build", *build_flags("latest_run")], work / "dbt_daily")
+        forced = stage(
+            "daily dbt build, no new rows, forced",
+            dbt_cmd(["build", *build_flags("latest_run")], work / "dbt_daily"),
         )
     finally:
         stop.set()
@@ -593,6 +608,9 @@ def bench_size(
     )
     result.figures["daily_build_no_new_rows_share_of_one_more_day_build"] = round(
         no_new_rows.seconds / day_build.seconds, 3
+    )
+    result.figures["forced_dbt_build_no_new_rows_share_of_full_build"] = round(
+        forced.seconds / build.seconds, 3
     )
     lat = sorted(latencies)
     result.figures["reader_queries"] = len(lat)

@@ -14,7 +14,8 @@ build job runs after a successful raw load (see orchestration/jobs.py).
 
 The build after each raw load (the scheduled daily build) runs the data tests of incremental models only on
 the rows it wrote; every other build tests whole tables, and a weekly build does so on the schedule (see
-DbtBuildConfig and orchestration/jobs.py).
+DbtBuildConfig and orchestration/jobs.py). When nothing it would read changed since the job last published
+(orchestration/build_signature.py), its first step yields nothing, so Dagster skips every later step.
 """
 
 import json
@@ -29,6 +30,12 @@ from typing import Any, Literal
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
+from orchestration.build_signature import (
+    build_signature,
+    forget_other_builds,
+    start_build,
+    unchanged_since_last_success,
+)
 from orchestration.engine_target import dbt_target, land_raw, mirror_built_tables
 from orchestration.export_days import blocking_days, blocking_message
 from orchestration.progress import report
@@ -150,15 +157,26 @@ def _layer_build(layer: str) -> dg.AssetsDefinition:
         Refuses to start while a loaded export day is rejected by the raw gate or was never gated: its rows
         are in schema raw, and a build would publish them (orchestration/export_days.py)."""
         tag_run_process(context)
-        if warehouse.file.exists():
-            with warehouse.connect(read_only=True) as con:
-                blocking = blocking_days(con)
-            if blocking:
-                raise dg.Failure(description=blocking_message(blocking), allow_retries=False)
         scope = config.data_tests_scope
         if scope == "latest_run" and not previous_run_succeeded(context):
             context.log.warning("the previous build did not succeed: testing whole tables, not the last run")
             scope = "all"
+        signature = None
+        if warehouse.file.exists():
+            with warehouse.connect(read_only=True) as con:
+                blocking = blocking_days(con)
+                if layer == FIRST_LAYER:
+                    signature = build_signature(con, manifest(), warehouse.file)
+            if blocking:
+                raise dg.Failure(description=blocking_message(blocking), allow_retries=False)
+        if signature is not None:
+            if scope == "latest_run" and unchanged_since_last_success(build_record_folder(), signature):
+                # Nothing is yielded: the steps after this one (later layers, gates, publish) are skipped.
+                report(context, "build: skipped, nothing changed since the last successful build")
+                return
+            start_build(build_record_folder(), signature, context.run.run_id)
+        else:
+            forget_other_builds(build_record_folder(), context.run.run_id)
         target = dbt_target()
         if target != "dev" and layer == FIRST_LAYER:  # the raw tables where this engine reads them
             landed = land_raw(warehouse.file, target)
@@ -280,6 +298,12 @@ def target_path(data_tests_scope: str) -> Path | None:
     if data_tests_scope == "all":
         return None
     return dbt_project.project_dir / dbt_project.target_path / f"dagster_{data_tests_scope}"
+
+
+def build_record_folder() -> Path:
+    """Where the build job records the signature of its last successful run (orchestration/build_signature):
+    the daily builds' target folder, as they are the builds that compare with it."""
+    return target_path("latest_run")
 
 
 def build_run_config(data_tests_scope: str) -> dg.RunConfig:

@@ -9,7 +9,7 @@ import subprocess
 from dagster_dbt import DagsterDbtProjectPreparer, DbtCliResource, DbtProject
 
 from settings import REPO_ROOT
-from settings.dbt import dbt_command, dbt_executable
+from settings.dbt import DBT_INPUTS, dbt_command, dbt_executable
 
 
 class VenvDbtPreparer(DagsterDbtProjectPreparer):
@@ -31,7 +31,6 @@ dbt_project = DbtProject(
     profiles_dir=REPO_ROOT,
     target_path=os.environ.get("DBT_TARGET_PATH", "target"),
 )
-_DBT_INPUTS = ("dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "tests/dbt")
 
 
 def manifest_is_stale() -> bool:
@@ -42,7 +41,7 @@ def manifest_is_stale() -> bool:
     if not dbt_project.manifest_path.exists():
         return True
     built = dbt_project.manifest_path.stat().st_mtime
-    for name in _DBT_INPUTS:
+    for name in DBT_INPUTS:
         path = REPO_ROOT / name
         files = [path] if path.is_file() else path.rglob("*") if path.is_dir() else []
         if any(f.stat().st_mtime > built for f in files if f.is_file()):

@@ -1,12 +1,15 @@
 """`published_marts`: the marts copied to SERVING_DIR once every blocking check upstream passed.
 
 It depends on every mart, so Dagster runs it only after the marts' dbt build step and the blocking GX mart
-gates succeeded; a failure anywhere upstream skips it and the last good publication stays in place.
+gates succeeded; a failure anywhere upstream skips it and the last good publication stays in place. A
+publication ends the build job's work: the signature of what it built becomes the record a daily build
+compares with (orchestration/build_signature.py).
 """
 
 import dagster as dg
 
-from orchestration.dbt_assets import model_asset_keys
+from orchestration.build_signature import finish_build
+from orchestration.dbt_assets import build_record_folder, model_asset_keys
 from orchestration.publication import publish_marts
 from orchestration.resources import FoldersResource, WarehouseResource
 
@@ -49,6 +52,8 @@ def published_marts(
         dbt_invocation_id=dbt_invocation_id(context),
         dagster_run_id=context.run.run_id,
     )
+    # The run's whole work succeeded: a daily build finding the same signature has nothing to do.
+    finish_build(build_record_folder(), context.run.run_id)
     return dg.MaterializeResult(
         metadata={
             "version": publication.version,

@@ -13,6 +13,10 @@ from pathlib import Path
 
 from settings import REPO_ROOT
 
+# Every file and folder dbt reads in this project (dbt_project.yml's paths, the company profiles' seeds, the
+# profile): what a parse and a build depend on besides the data.
+DBT_INPUTS = ("dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "companies", "tests/dbt")
+
 
 def dbt_executable() -> str:
     """The dbt beside the running interpreter (the venv is often not activated), else the project's venv's,

@@ -30,6 +30,7 @@ STAGES = {
     "one more day: build",
     "one more day: publish",
     "daily build, no new rows",
+    "daily dbt build, no new rows, forced",
     "reference (raw read + one sort)",
     "dagster main job",
 }
@@ -58,11 +59,14 @@ def test_benchmark_writes_every_stage_and_figure(tmp_path):
         "one_more_day_share_of_full_build",
         "daily_build_no_new_rows_share_of_one_more_day_build",
         "daily_build_no_new_rows_share_of_full_build",
+        "forced_dbt_build_no_new_rows_share_of_full_build",
         "gx_share_of_total",
         "dagster_main_job_seconds",
         "dagster_to_bare_ratio",
     ):
         assert figures[name] > 0, name
+    # The daily build after the one that loaded the last day found nothing changed and did not start dbt.
+    assert figures["daily_build_no_new_rows_ran_dbt"] is False
     # The Dagster main job ran the same days as the bare stages and its overhead is their difference.
     job = next(s for s in result["stages"] if s["stage"] == "dagster main job")
     assert figures["orchestration_overhead_seconds"] == round(

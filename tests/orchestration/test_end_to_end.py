@@ -309,3 +309,40 @@ def test_a_failing_blocking_mart_gate_skips_publish(published_company, monkeypat
     ]
     assert current_version(serving) == before_version
     assert seen and all(s["ok"] for s in seen)
+
+
+def test_a_daily_build_with_nothing_changed_skips_dbt_and_one_after_a_change_builds(
+    published_company, monkeypatch
+):
+    """The scheduled daily build compares what it would read with what the last successful build read
+    (orchestration/build_signature.py): unchanged, its first step yields nothing and every later step (layers,
+    gates, publish) is skipped; after a change it builds and publishes."""
+    from orchestration.dbt_assets import build_run_config
+    from orchestration.definitions import defs
+
+    serving = published_company["SERVING_DIR"]
+    for var in ("WAREHOUSE_PATH", "EXPORTS_DIR", "SERVING_DIR", "ALERTS_PATH", "GX_DIR"):
+        monkeypatch.setenv(var, str(published_company[var]))
+    _remove_rejected_days(published_company)
+    daily = build_run_config("latest_run").to_config_dict()
+    job, instance = defs.resolve_job_def("build_job"), published_company["instance"]
+
+    # A build that succeeds (whole-table tests if an earlier test's build failed) records what it read.
+    first = job.execute_in_process(instance=instance, run_config=daily, raise_on_error=False)
+    assert first.success
+    published = current_version(serving)
+
+    skipped = job.execute_in_process(instance=instance, run_config=daily, raise_on_error=False)
+    assert skipped.success
+    assert not skipped.get_asset_materialization_events() and not skipped.get_asset_check_evaluations()
+    started = {e.step_key for e in skipped.all_events if e.event_type == dg.DagsterEventType.STEP_START}
+    assert started == {"dbt_staging"}, started
+    assert current_version(serving) == published
+
+    # A variable profiles.yml reads is part of what a build reads: the next daily build runs.
+    monkeypatch.setenv("DUCKDB_MEMORY_LIMIT", "2GB")
+    built = job.execute_in_process(instance=instance, run_config=daily, raise_on_error=False)
+    assert built.success
+    materialized = {e.asset_key for e in built.get_asset_materialization_events()}
+    assert set(model_asset_keys("marts").values()) | {dg.AssetKey("published_marts")} <= materialized
+    assert current_version(serving) != published

@@ -1,0 +1,133 @@
+"""Skip a daily build when nothing it reads changed since the last successful build.
+
+A dbt build's result depends on the rows it reads and on the project that reads them. A build's signature
+names both:
+- every table of schema raw, where the loader lands the exports, its audit of every file it handled and the
+  as-of dates recorded for snapshots: the table's row count and its latest load stamp (the `loaded_at_field`
+  its dbt source declares). The loader stamps every row it lands and records every file it handles in
+  load_audit, a replaced or empty file included, so a load that changes anything changes a stamp or a count;
+- the project: the bytes of every file dbt reads (settings.dbt.DBT_INPUTS), the values of the environment
+  variables those files read through env_var(), dbt's version and the warehouse file.
+
+A build records its signature beside dbt's artifacts (RECORD in its folder) once all its work succeeded, and
+removes the record when it starts, so a failed or killed build leaves none. A daily build whose signature
+equals the record has nothing to do: each incremental model would rebuild no customer, each table model the
+same rows, each data test would read what it read. The daily builds (Dagster's scheduled build_job and
+`python -m orchestration.daily_build`) skip dbt then; every other build (a full or weekly build, a run of the
+main job, a materialisation from the UI) always runs it, and records its signature when it succeeds.
+
+A `dbt build` run by hand is not seen by the record: after one that failed, run the next build in full.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from importlib.metadata import version
+from pathlib import Path
+
+import duckdb
+
+from settings import REPO_ROOT
+from settings.dbt import DBT_INPUTS
+
+RAW_SCHEMA = "raw"
+RECORD = "last_successful_build.json"
+PENDING = "build_in_progress.json"
+_ENV_VAR = re.compile(r"""env_var\(\s*['"]([A-Za-z_][A-Za-z0-9_]*)['"]""")
+
+
+def raw_table_stamps(con: duckdb.DuckDBPyConnection, manifest: dict) -> dict[str, list]:
+    """schema raw's table -> [row count, latest load stamp] (stamp None when no dbt source of the table
+    declares a loaded_at_field, or the table is empty)."""
+    stamp_columns = {
+        source["identifier"]: source.get("loaded_at_field")
+        for source in manifest.get("sources", {}).values()
+        if source.get("schema") == RAW_SCHEMA
+    }
+    columns = {}
+    for table, column in con.execute(
+        "select table_name, column_name from information_schema.columns where table_schema = ?", [RAW_SCHEMA]
+    ).fetchall():
+        columns.setdefault(table, set()).add(column)
+    stamps = {}
+    for table in sorted(columns):
+        column = stamp_columns.get(table)
+        latest = f'max("{column}")' if column in columns[table] else "null"
+        rows, stamp = con.execute(f'select count(*), {latest} from {RAW_SCHEMA}."{table}"').fetchone()
+        stamps[table] = [rows, None if stamp is None else str(stamp)]
+    return stamps
+
+
+def project_fingerprint(root: Path = REPO_ROOT) -> str:
+    """SHA-256 of every file dbt reads in the project, the environment variables they read, dbt's version."""
+    digest = hashlib.sha256(f"dbt-core {version('dbt-core')}\n".encode())
+    env_names = set()
+    for name in DBT_INPUTS:
+        path = root / name
+        files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
+        for file in files:
+            content = file.read_bytes()
+            digest.update(f"{file.relative_to(root)}\n".encode() + hashlib.sha256(content).digest())
+            if file.suffix in (".yml", ".yaml", ".sql"):
+                env_names.update(_ENV_VAR.findall(content.decode("utf-8", errors="replace")))
+    for name in sorted(env_names):
+        digest.update(f"{name}={os.environ.get(name)}\n".encode())
+    return digest.hexdigest()
+
+
+def build_signature(con: duckdb.DuckDBPyConnection, manifest: dict, warehouse: Path) -> dict:
+    """What a build on `warehouse` (opened as `con`) reads: see the module's docstring."""
+    return {
+        "warehouse": str(Path(warehouse).resolve()),
+        "project": project_fingerprint(),
+        "raw_tables": raw_table_stamps(con, manifest),
+    }
+
+
+def recorded_signature(folder: Path) -> dict | None:
+    """The signature of the last successful build recorded in `folder`, if any."""
+    try:
+        return json.loads((folder / RECORD).read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        return None
+
+
+def unchanged_since_last_success(folder: Path, signature: dict) -> bool:
+    return recorded_signature(folder) == signature
+
+
+def start_build(folder: Path, signature: dict, run_id: str = "") -> None:
+    """A build starts: the record goes (the warehouse is no longer what it describes) and the build's own
+    signature waits in PENDING until finish_build."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / RECORD).unlink(missing_ok=True)
+    (folder / PENDING).write_text(json.dumps({"run_id": run_id, "signature": signature}))
+
+
+def forget_other_builds(folder: Path, run_id: str) -> None:
+    """A build step of run `run_id` that did not start the build (a materialisation of later layers only):
+    unless its run started one, the record goes, as the warehouse may no longer be what it describes."""
+    try:
+        pending = json.loads((folder / PENDING).read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        pending = {}
+    if pending.get("run_id") != run_id:
+        (folder / RECORD).unlink(missing_ok=True)
+        (folder / PENDING).unlink(missing_ok=True)
+
+
+def finish_build(folder: Path, run_id: str = "") -> bool:
+    """The build `run_id` succeeded: its signature becomes the record. False when the pending signature is
+    another build's (a later build started meanwhile) or there is none."""
+    try:
+        pending = json.loads((folder / PENDING).read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        return False
+    if pending.get("run_id") != run_id:
+        return False
+    (folder / RECORD).write_text(json.dumps(pending["signature"], indent=1))
+    (folder / PENDING).unlink()
+    return True
