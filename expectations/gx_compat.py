@@ -9,6 +9,8 @@
    fails loudly rather than passing) if the tuple is gone or changed shape after a GX upgrade.
 2. No config writes in the ephemeral context (speed only). `skip_in_memory_config_writes(context)`: see
    its docstring. If GX renames the method, the writes come back and nothing else changes.
+3. Expectation type names computed once per class (speed only). `memoize_expectation_type_names()`: see
+   its docstring. If GX moves the name, the patch does nothing and nothing else changes.
 
 Guards (tests/expectations/test_gx_compat.py): the patch is in place, a moved or reshaped tuple stops the
 runner, GX without the patch really does fail as described (the day GX fixes the bug upstream, that test
@@ -19,8 +21,10 @@ from __future__ import annotations
 
 import contextlib
 import enum
+import functools
 
 from great_expectations.execution_engine import sqlalchemy_execution_engine as _gx_sql_engine
+from great_expectations.expectations import expectation as _gx_expectation
 
 # What GX calls the SQLAlchemy dialect of duckdb-engine (`engine.dialect.name`).
 DUCKDB_DIALECT = "duckdb"
@@ -72,7 +76,28 @@ def skip_in_memory_config_writes(context) -> None:
     context._save_project_config = lambda *args, **kwargs: None
 
 
+def memoize_expectation_type_names() -> None:
+    """Convert each Expectation class name to its snake-case type once, not on every use.
+
+    `Expectation.configuration` is a property that GX rebuilds on every read, and its metric planning reads
+    it once per argument of an expectation, tens of thousands of times in a full run; each build converts the
+    class name (ExpectColumnValuesToNotBeNull) to the type (expect_column_values_to_not_be_null) with two
+    regular expressions. The conversion is a pure function of the name, so a cache returns the same string.
+    Only the name `camel_to_snake` as GX's expectation module sees it is replaced; GX's util keeps its own.
+    Idempotent.
+    """
+    convert = getattr(_gx_expectation, "camel_to_snake", None)
+    if convert is not None and not hasattr(convert, "cache_info"):
+        _gx_expectation.camel_to_snake = functools.cache(convert)
+
+
+def expectation_type_names_memoized() -> bool:
+    """True when GX's expectation module converts class names through the cache."""
+    return hasattr(getattr(_gx_expectation, "camel_to_snake", None), "cache_info")
+
+
 # Applied at import for any GX use in this process; a GX that moved the tuple is reported by GxRunner(), so
 # that importing the Dagster definitions does not fail for assets that have no GX gate.
 with contextlib.suppress(GxPatchError):
     persist_duckdb_connections()
+memoize_expectation_type_names()

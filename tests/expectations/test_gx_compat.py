@@ -4,13 +4,18 @@ the DuckDB patch works around is still there (the day it is fixed, a test here s
 
 from __future__ import annotations
 
+import importlib.util
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
 import great_expectations as gx
+import great_expectations.expectations as gxe
 import pytest
 from great_expectations.execution_engine import sqlalchemy_execution_engine
+from great_expectations.expectations import expectation
 
 from expectations import gx_compat
 from expectations.gate import check_table
@@ -81,3 +86,36 @@ def test_the_runner_context_does_not_serialise_its_config_after_every_change(con
     unpatched = gx.get_context(mode="ephemeral")
     unpatched.data_sources.add_pandas("written")
     assert unpatched.variables.store.list_keys() != []
+
+
+def test_expectation_type_names_come_from_the_cache_and_equal_gx_own():
+    # Speed only (gx_compat.memoize_expectation_type_names): the cached conversion returns what GX's does.
+    from great_expectations.expectations.registry import _registered_expectations
+    from great_expectations.util import camel_to_snake
+
+    assert gx_compat.expectation_type_names_memoized()
+    assert len(_registered_expectations) > 50
+    for registered, cls in _registered_expectations.items():
+        assert expectation.camel_to_snake(cls.__name__) == camel_to_snake(cls.__name__) == registered
+    assert (
+        gxe.ExpectColumnValuesToNotBeNull(column="a").configuration.type
+        == "expect_column_values_to_not_be_null"
+    )
+
+
+@pytest.mark.skipif(importlib.util.find_spec("pyspark") is None, reason="pyspark is not installed")
+def test_gx_sees_spark_as_not_installed_and_everyone_else_still_imports_it():
+    # expectations/__init__.py answers GX's optional Spark probe alone; a fresh process, since pytest's
+    # plugins may have imported pyspark already.
+    script = (
+        "import sys, expectations.runtime\n"
+        "from great_expectations.compatibility import pyspark as probe\n"
+        "from great_expectations.compatibility.not_imported import NotImported\n"
+        "assert isinstance(probe.pyspark, NotImported) and isinstance(probe.DataFrame, NotImported)\n"
+        "assert 'pyspark' not in sys.modules, 'GX imported pyspark'\n"
+        "import pyspark.sql\n"
+        "print(pyspark.sql.SparkSession.__name__)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "SparkSession"
