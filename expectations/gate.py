@@ -254,17 +254,17 @@ def run_suites(
     passes and builds the docs index after them, the only writes.
     """
     run_id = run_id or new_run_id()
-    planned = _plan(warehouse, config, layers, on_skip)
+    planned = _plan(warehouse, config, layers, on_skip, for_workers=jobs > 1)
     jobs = max(1, min(jobs, len(planned)))
-    docs = docs_context(gx_dir)  # created here, before any worker reads it
     if jobs == 1:
-        runner = GxRunner(gx_dir, docs)
+        runner = GxRunner(gx_dir)  # build_docs() opens the docs context
         con = duckdb.connect(str(warehouse), config=config)
         try:
             checks = [gate_table(runner, con, p.layer, p.name, p.relation, run_id=run_id) for p in planned]
         finally:
             con.close()
         return checks, runner.build_docs()
+    docs_context(gx_dir)  # created here, before any worker reads it
     shares = _shares(planned, jobs)
     worker_config = _worker_config(config, jobs)
     # Forked after the imports; no DuckDB connection is open in this process while the workers run.
@@ -282,8 +282,9 @@ def run_suites(
     return checks, build_docs_index(gx_dir, [key for _, keys in results for key in keys])
 
 
-def _plan(warehouse: Path, config: dict[str, str], layers, on_skip) -> list[_Planned]:
-    """The suites whose table is in the warehouse, with their baselines (read, then closed)."""
+def _plan(warehouse: Path, config: dict[str, str], layers, on_skip, for_workers: bool) -> list[_Planned]:
+    """The suites whose table is in the warehouse (read, then closed); `for_workers`: with their baselines
+    and batch counts, which worker processes need (in one process, gate_table reads each baseline)."""
     con = duckdb.connect(str(warehouse), config=config)
     try:
         existing = set(con.execute("select schema_name, table_name from duckdb_tables()").fetchall()) | set(
@@ -294,6 +295,9 @@ def _plan(warehouse: Path, config: dict[str, str], layers, on_skip) -> list[_Pla
             for name in suite_names(layer):
                 if (layer, name) not in existing:
                     on_skip(f"{layer}.{name}: not in the warehouse, skipped")
+                    continue
+                if not for_workers:
+                    planned.append(_Planned(layer, name, Baseline(), 0))
                     continue
                 batches = len(build_suite(layer, name, SuiteContext(relation=f"{layer}.{name}")).batches)
                 planned.append(_Planned(layer, name, read_baseline(con, name), batches))
