@@ -9,12 +9,13 @@ names both:
 - the project: the bytes of every file dbt reads (settings.dbt.DBT_INPUTS), the values of the environment
   variables those files read through env_var(), dbt's version and the warehouse file.
 
-A build records its signature beside dbt's artifacts (RECORD in its folder) once all its work succeeded, and
-removes the record when it starts, so a failed or killed build leaves none. A daily build whose signature
-equals the record has nothing to do: each incremental model would rebuild no customer, each table model the
-same rows, each data test would read what it read. The daily builds (Dagster's scheduled build_job and
-`python -m orchestration.daily_build`) skip dbt then; every other build (a full or weekly build, a run of the
-main job, a materialisation from the UI) always runs it, and records its signature when it succeeds.
+A build records its signature beside dbt's artifacts (RECORD.<warehouse key>.json in its folder) once all
+its work succeeded, and removes the record when it starts, so a failed or killed build leaves none. A daily
+build whose signature equals the record has nothing to do: each incremental model would rebuild no
+customer, each table model the same rows, each data test would read what it read. The daily builds
+(Dagster's scheduled build_job and `python -m orchestration.daily_build`) skip dbt then; every other build
+(a full or weekly build, a run of the main job, a materialisation from the UI) always runs it, and records
+its signature when it succeeds.
 
 A `dbt build` run by hand is not seen by the record: after one that failed, run the next build in full.
 """
@@ -34,8 +35,8 @@ from settings import REPO_ROOT
 from settings.dbt import DBT_INPUTS
 
 RAW_SCHEMA = "raw"
-RECORD = "last_successful_build.json"
-PENDING = "build_in_progress.json"
+RECORD = "last_successful_build"
+PENDING = "build_in_progress"
 _ENV_VAR = re.compile(r"""env_var\(\s*['"]([A-Za-z_][A-Za-z0-9_]*)['"]""")
 
 
@@ -87,47 +88,54 @@ def build_signature(con: duckdb.DuckDBPyConnection, manifest: dict, warehouse: P
     }
 
 
-def recorded_signature(folder: Path) -> dict | None:
-    """The signature of the last successful build recorded in `folder`, if any."""
+def _files(folder: Path, warehouse: Path) -> tuple[Path, Path]:
+    """The record and the pending signature of builds of `warehouse` in `folder`: one pair per warehouse file,
+    so builds of other warehouses sharing the folder (tests, a second deployment) never touch them."""
+    key = hashlib.sha256(str(Path(warehouse).resolve()).encode()).hexdigest()[:12]
+    return folder / f"{RECORD}.{key}.json", folder / f"{PENDING}.{key}.json"
+
+
+def _read(path: Path) -> dict | None:
     try:
-        return json.loads((folder / RECORD).read_text())
+        return json.loads(path.read_text())
     except (FileNotFoundError, json.JSONDecodeError):
         return None
 
 
+def recorded_signature(folder: Path, warehouse: Path) -> dict | None:
+    """The signature of the last successful build of `warehouse` recorded in `folder`, if any."""
+    return _read(_files(folder, warehouse)[0])
+
+
 def unchanged_since_last_success(folder: Path, signature: dict) -> bool:
-    return recorded_signature(folder) == signature
+    return recorded_signature(folder, Path(signature["warehouse"])) == signature
 
 
 def start_build(folder: Path, signature: dict, run_id: str = "") -> None:
     """A build starts: the record goes (the warehouse is no longer what it describes) and the build's own
-    signature waits in PENDING until finish_build."""
+    signature waits until finish_build."""
+    record, pending = _files(folder, Path(signature["warehouse"]))
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / RECORD).unlink(missing_ok=True)
-    (folder / PENDING).write_text(json.dumps({"run_id": run_id, "signature": signature}))
+    record.unlink(missing_ok=True)
+    pending.write_text(json.dumps({"run_id": run_id, "signature": signature}))
 
 
-def forget_other_builds(folder: Path, run_id: str) -> None:
+def forget_other_builds(folder: Path, warehouse: Path, run_id: str) -> None:
     """A build step of run `run_id` that did not start the build (a materialisation of later layers only):
     unless its run started one, the record goes, as the warehouse may no longer be what it describes."""
-    try:
-        pending = json.loads((folder / PENDING).read_text())
-    except (FileNotFoundError, json.JSONDecodeError):
-        pending = {}
-    if pending.get("run_id") != run_id:
-        (folder / RECORD).unlink(missing_ok=True)
-        (folder / PENDING).unlink(missing_ok=True)
+    record, pending = _files(folder, warehouse)
+    if (_read(pending) or {}).get("run_id") != run_id:
+        record.unlink(missing_ok=True)
+        pending.unlink(missing_ok=True)
 
 
-def finish_build(folder: Path, run_id: str = "") -> bool:
-    """The build `run_id` succeeded: its signature becomes the record. False when the pending signature is
-    another build's (a later build started meanwhile) or there is none."""
-    try:
-        pending = json.loads((folder / PENDING).read_text())
-    except (FileNotFoundError, json.JSONDecodeError):
+def finish_build(folder: Path, warehouse: Path, run_id: str = "") -> bool:
+    """The build `run_id` of `warehouse` succeeded: its signature becomes the record. False when the pending
+    signature is another build's (a later build started meanwhile) or there is none."""
+    record, pending = _files(folder, warehouse)
+    started = _read(pending)
+    if started is None or started.get("run_id") != run_id:
         return False
-    if pending.get("run_id") != run_id:
-        return False
-    (folder / RECORD).write_text(json.dumps(pending["signature"], indent=1))
-    (folder / PENDING).unlink()
+    record.write_text(json.dumps(started["signature"], indent=1))
+    pending.unlink()
     return True

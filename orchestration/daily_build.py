@@ -53,14 +53,14 @@ def daily_build(target_path: Path, log_path: Path | None = None, data_tests_scop
         )
         return 0
     if data_tests_scope is None:
-        data_tests_scope = "latest_run" if recorded_signature(target_path) else "all"
+        data_tests_scope = "latest_run" if recorded_signature(target_path, warehouse) else "all"
     start_build(target_path, signature)
     command = dbt_command(
         ["build", *build_flags(data_tests_scope)], target_path=target_path, log_path=log_path
     )
     returncode = subprocess.run(command, cwd=REPO_ROOT).returncode
     if returncode == 0:
-        finish_build(target_path)
+        finish_build(target_path, warehouse)
     return returncode
 
 

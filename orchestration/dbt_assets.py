@@ -176,7 +176,7 @@ def _layer_build(layer: str) -> dg.AssetsDefinition:
                 return
             start_build(build_record_folder(), signature, context.run.run_id)
         else:
-            forget_other_builds(build_record_folder(), context.run.run_id)
+            forget_other_builds(build_record_folder(), warehouse.file, context.run.run_id)
         target = dbt_target()
         if target != "dev" and layer == FIRST_LAYER:  # the raw tables where this engine reads them
             landed = land_raw(warehouse.file, target)

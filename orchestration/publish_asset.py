@@ -53,7 +53,7 @@ def published_marts(
         dagster_run_id=context.run.run_id,
     )
     # The run's whole work succeeded: a daily build finding the same signature has nothing to do.
-    finish_build(build_record_folder(), context.run.run_id)
+    finish_build(build_record_folder(), warehouse.file, context.run.run_id)
     return dg.MaterializeResult(
         metadata={
             "version": publication.version,

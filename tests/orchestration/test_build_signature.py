@@ -129,23 +129,40 @@ def test_the_project_fingerprint_follows_files_and_the_env_vars_they_read(tmp_pa
 def test_the_record_is_there_only_after_a_build_finished_and_until_the_next_starts(tmp_path, warehouse):
     folder = tmp_path / "target"
     signature = _signature(warehouse)
-    assert recorded_signature(folder) is None and not unchanged_since_last_success(folder, signature)
+    assert recorded_signature(folder, warehouse) is None
+    assert not unchanged_since_last_success(folder, signature)
 
     start_build(folder, signature, "run-1")
-    assert not (folder / RECORD).exists(), "a running build is not a successful one"
-    assert not finish_build(folder, "run-2"), "another run cannot finish run-1's build"
-    assert finish_build(folder, "run-1")
-    assert unchanged_since_last_success(folder, signature) and not (folder / PENDING).exists()
+    assert recorded_signature(folder, warehouse) is None, "a running build is not a successful one"
+    assert not finish_build(folder, warehouse, "run-2"), "another run cannot finish run-1's build"
+    assert finish_build(folder, warehouse, "run-1")
+    assert unchanged_since_last_success(folder, signature)
+    assert not list(folder.glob(f"{PENDING}*")) and len(list(folder.glob(f"{RECORD}*"))) == 1
 
     # A build that starts removes the record: killed or failed, it leaves none.
     start_build(folder, signature, "run-3")
-    assert recorded_signature(folder) is None
-    assert finish_build(folder, "run-3")
+    assert recorded_signature(folder, warehouse) is None
+    assert finish_build(folder, warehouse, "run-3")
 
     # A build step of a run that did not start the build (later layers only) drops the record...
-    forget_other_builds(folder, "run-4")
-    assert recorded_signature(folder) is None
+    forget_other_builds(folder, warehouse, "run-4")
+    assert recorded_signature(folder, warehouse) is None
     # ... but not the pending signature of its own run.
     start_build(folder, signature, "run-5")
-    forget_other_builds(folder, "run-5")
-    assert finish_build(folder, "run-5") and unchanged_since_last_success(folder, signature)
+    forget_other_builds(folder, warehouse, "run-5")
+    assert finish_build(folder, warehouse, "run-5") and unchanged_since_last_success(folder, signature)
+
+
+def test_builds_of_another_warehouse_in_the_same_folder_leave_the_record_alone(tmp_path, warehouse):
+    folder = tmp_path / "target"
+    other = tmp_path / "other" / "warehouse.duckdb"
+    other.parent.mkdir()
+    other.write_bytes(warehouse.read_bytes())
+    signature = _signature(warehouse)
+    start_build(folder, signature, "run-1")
+    assert finish_build(folder, warehouse, "run-1")
+
+    start_build(folder, _signature(other), "run-2")
+    forget_other_builds(folder, other, "run-3")
+    assert not finish_build(folder, warehouse, "run-2")
+    assert unchanged_since_last_success(folder, signature)
