@@ -6,11 +6,19 @@ not installed, and only GX: on import, GX probes its optional engines, and with 
 and Connect modules and their dependencies, about a tenth of GX's import, for Spark data sources the gates
 never use (they validate DuckDB through SQL). `GxSparkProbe` answers that probe alone with ImportError,
 the answer GX is written for (its Spark names become NotImported); any other import of pyspark in the
-process, before or after, is untouched. Guard tests: tests/expectations/test_gx_compat.py.
+process, before or after, is untouched.
+
+It also imports scipy.stats lazily (importlib.util.LazyLoader): GX imports it at import time for its
+distribution expectations (KL divergence, KS tests), which the gates never use, and it is about a third of
+GX's import. The module is registered and executed on its first attribute access, by GX or by anyone else
+in the process, so code that uses it sees the same module; a process that imported it before is untouched.
+
+Guard tests: tests/expectations/test_gx_compat.py.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import sys
 
 # The GX module whose `import pyspark` is answered as "not installed" (see the docstring).
@@ -31,3 +39,30 @@ class GxSparkProbe:
 
 if not any(isinstance(finder, GxSparkProbe) for finder in sys.meta_path):
     sys.meta_path.insert(0, GxSparkProbe())
+
+
+# Imported lazily, see the docstring.
+LAZY_MODULES = ("scipy.stats",)
+
+
+def import_lazily(name: str) -> None:
+    """Put `name` in sys.modules as a module loaded on its first attribute access (no-op when imported or
+    not installed), and bind it on its parent package as its import would."""
+    if name in sys.modules:
+        return
+    parent_name, _, child = name.rpartition(".")
+    parent = importlib.import_module(parent_name) if parent_name else None
+    spec = importlib.util.find_spec(name)
+    if spec is None or spec.loader is None:
+        return
+    loader = importlib.util.LazyLoader(spec.loader)
+    spec.loader = loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    loader.exec_module(module)
+    if parent is not None:
+        setattr(parent, child, module)
+
+
+for _name in LAZY_MODULES:
+    import_lazily(_name)

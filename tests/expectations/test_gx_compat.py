@@ -103,6 +103,13 @@ def test_expectation_type_names_come_from_the_cache_and_equal_gx_own():
     )
 
 
+def run_in_fresh_process(script: str) -> str:
+    """`script`'s standard output, run by this interpreter in a new process; fails the test if it fails."""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
 @pytest.mark.skipif(importlib.util.find_spec("pyspark") is None, reason="pyspark is not installed")
 def test_gx_sees_spark_as_not_installed_and_everyone_else_still_imports_it():
     # expectations/__init__.py answers GX's optional Spark probe alone; a fresh process, since pytest's
@@ -116,6 +123,17 @@ def test_gx_sees_spark_as_not_installed_and_everyone_else_still_imports_it():
         "import pyspark.sql\n"
         "print(pyspark.sql.SparkSession.__name__)\n"
     )
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "SparkSession"
+    assert run_in_fresh_process(script) == "SparkSession"
+
+
+def test_gx_imports_without_loading_scipy_stats_and_it_still_loads_on_first_use():
+    # expectations/__init__.py registers scipy.stats lazily: GX's import binds it without executing it, and
+    # the first attribute access runs the real module. A fresh process, since pytest may have imported it.
+    script = (
+        "import sys, expectations.gate\n"
+        "import great_expectations.expectations.core.expect_column_kl_divergence_to_be_less_than as kl\n"
+        "assert 'scipy.stats._stats_py' not in sys.modules, 'scipy.stats was executed on GX import'\n"
+        "assert kl.stats is sys.modules['scipy.stats']\n"
+        "print(kl.stats.norm.cdf(0.0), 'scipy.stats._stats_py' in sys.modules)\n"
+    )
+    assert run_in_fresh_process(script).split() == ["0.5", "True"]
