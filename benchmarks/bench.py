@@ -21,6 +21,10 @@ expectations` as a user runs it: the Dagster checks' gate, in one process (its d
   those vars (untimed), as Dagster's daily builds keep one; then that daily build once more with no new rows
   (it finds nothing changed and skips dbt), and the same dbt build forced on the unchanged warehouse, the
   part of a daily build dbt pays whatever the day holds;
+- where each build's time goes: from dbt's run_results.json and manifest, the full build's and the one more
+  day build's seconds per kind of node (incremental or table models, data tests on the rows of the latest
+  run or on whole tables, seeds) and their slowest nodes (`profiles` in results.json; the Markdown shows
+  the largest size's);
 - readers during a build: latency of a BI query on the published marts while the next build runs;
 - the Dagster main job: `python -m orchestration.run`, the path a user runs, on the same export days in a
   warehouse, serving folder and Dagster instance of its own. Its time against the bare stages' sum is the
@@ -97,6 +101,8 @@ class SizeResult:
     export_mb: float = 0.0
     stages: list[StageResult] = field(default_factory=list)
     figures: dict = field(default_factory=dict)
+    # Build stage -> build_profile() of its dbt run.
+    profiles: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -262,6 +268,57 @@ def raw_row_count(warehouse: Path) -> int:
         return con.execute("select coalesce(sum(rows_delivered), 0) from raw.load_audit").fetchone()[0]
     finally:
         con.close()
+
+
+# The `where` of a data test that reads only the rows of the latest run when the build's scope says so
+# (macros/get_where_subquery.sql).
+LATEST_RUN_PLACEHOLDER = "__rows_of_latest_run__"
+SLOWEST_NODES = 8
+
+
+def node_kind(node: dict, nodes: dict, data_tests_scope: str) -> str:
+    """What a node of the manifest is, as the profile groups it."""
+    kind = node.get("resource_type", "")
+    if kind == "model":
+        return f"{node['config'].get('materialized')} model"
+    if kind == "operation":
+        return "hook"
+    if kind != "test":
+        return kind
+    tested = [nodes[d] for d in node["depends_on"]["nodes"] if d in nodes]
+    if tested and tested[0]["resource_type"] == "seed":
+        return "data test of a seed"
+    scoped = LATEST_RUN_PLACEHOLDER in (node["config"].get("where") or "")
+    if scoped and data_tests_scope != "all":
+        return "data test, rows of the latest run"
+    return "data test, whole table"
+
+
+def build_profile(target: Path, data_tests_scope: str, slowest: int = SLOWEST_NODES) -> dict:
+    """Where one dbt build's time went, from `target`'s run_results.json and manifest.json: seconds and nodes
+    per kind, and the `slowest` nodes."""
+    results = json.loads((target / "run_results.json").read_text())
+    nodes = json.loads((target / "manifest.json").read_text())["nodes"]
+    by_kind: dict[str, list] = {}
+    timed = []
+    for run in results["results"]:
+        node = nodes.get(run["unique_id"])
+        if node is None:  # hooks and exposures: not nodes of the graph that cost time
+            continue
+        kind = node_kind(node, nodes, data_tests_scope)
+        entry = by_kind.setdefault(kind, [0, 0.0])
+        entry[0] += 1
+        entry[1] += run["execution_time"]
+        timed.append((run["execution_time"], node["name"], kind))
+    timed.sort(key=lambda t: -t[0])
+    return {
+        "elapsed_seconds": round(results["elapsed_time"], 2),
+        "by_kind": {k: {"nodes": n, "seconds": round(sec, 2)} for k, (n, sec) in by_kind.items()},
+        "slowest": [
+            {"node": name, "kind": kind, "seconds": round(sec, 2)} for sec, name, kind in timed[:slowest]
+        ],
+        "seconds_by_node": {name: round(sec, 3) for sec, name, _ in timed},
+    }
 
 
 def floor_script(manifest_path: Path) -> str:
@@ -471,6 +528,7 @@ def bench_size(
     result.raw_rows = raw_rows
 
     build = stage("dbt build", dbt_cmd(["build", *build_flags("all")], work / "dbt"), raw_rows)
+    result.profiles["dbt build"] = build_profile(work / "dbt" / "target", "all")
     gx = stage(
         "gx checks", [py, "-m", "expectations", "--warehouse", str(warehouse)], raw_rows, allowed_exit=1
     )
@@ -574,6 +632,7 @@ def bench_size(
         )
         # The full build before it passed, so the daily build tests incremental models on the rows it wrote.
         day_build = stage("one more day: build", daily_build_cmd(py, work / "dbt_daily", "latest_run"))
+        result.profiles["one more day: build"] = build_profile(work / "dbt_daily" / "target", "latest_run")
         day_pub = stage(
             "one more day: publish",
             [
@@ -731,10 +790,69 @@ def markdown(results: list[SizeResult], command: str, version: str) -> str:
         ]
         for s in r.stages:
             lines.append(f"| {s.stage} | {s.seconds} | {s.peak_rss_mb} | {s.rows_per_second or ''} |")
-        lines += ["", "| figure | value |", "|---|---|"]
-        lines += [f"| {k} | {v} |" for k, v in r.figures.items()]
         lines.append("")
+    if results:
+        lines += figures_table(results) + [""] + profile_tables(max(results, key=lambda r: r.customers))
     return "\n".join(lines)
+
+
+def _size_label(r: SizeResult) -> str:
+    return f"{r.customers:,}"
+
+
+def figures_table(results: list[SizeResult]) -> list[str]:
+    """Every size's figures, one column per size."""
+    names = list(dict.fromkeys(name for r in results for name in r.figures))
+    lines = [
+        "### Figures",
+        "",
+        "| figure | " + " | ".join(_size_label(r) for r in results) + " |",
+        "|---|" + "---:|" * len(results),
+    ]
+    for name in names:
+        lines.append(f"| {name} | " + " | ".join(str(r.figures.get(name, "")) for r in results) + " |")
+    return lines
+
+
+def profile_tables(result: SizeResult) -> list[str]:
+    """Where the full build's and the one more day build's time went at `result`'s size (dbt's own
+    execution times per node, summed): per kind of node, then the slowest nodes of either build."""
+    labels = {"dbt build": "full build", "one more day: build": "one more day"}
+    builds = [labels[name] for name in labels if name in result.profiles]
+    if not builds:
+        return []
+    profiles = [result.profiles[name] for name in labels if name in result.profiles]
+    lines = [
+        f"### Where the build time goes at {_size_label(result)} customers",
+        "",
+        "dbt's execution time per node (run_results.json), summed per kind of node; the build's wall time "
+        "adds dbt's start-up and parse.",
+        "",
+        "| nodes | " + " | ".join(f"{b}: nodes | {b}: s" for b in builds) + " |",
+        "|---|" + "---:|---:|" * len(builds),
+    ]
+    kinds = list(dict.fromkeys(k for prof in profiles for k in prof["by_kind"]))
+    kinds.sort(key=lambda k: -max(prof["by_kind"].get(k, {}).get("seconds", 0) for prof in profiles))
+    for kind in kinds:
+        cells = []
+        for prof in profiles:
+            entry = prof["by_kind"].get(kind)
+            cells += [str(entry["nodes"]), str(entry["seconds"])] if entry else ["", ""]
+        lines.append(f"| {kind} | " + " | ".join(cells) + " |")
+    elapsed = [cell for prof in profiles for cell in ("", str(prof["elapsed_seconds"]))]
+    lines.append("| dbt's elapsed time | " + " | ".join(elapsed) + " |")
+    slowest = list(dict.fromkeys(n["node"] for prof in profiles for n in prof["slowest"]))
+    kind_of = {n["node"]: n["kind"] for prof in profiles for n in prof["slowest"]}
+    lines += [
+        "",
+        "| slowest nodes | kind | " + " | ".join(f"{b} (s)" for b in builds) + " |",
+        "|---|---|" + "---:|" * len(builds),
+    ]
+    for node in slowest:
+        seconds = [prof["seconds_by_node"].get(node) for prof in profiles]
+        cells = ["" if sec is None else str(round(sec, 2)) for sec in seconds]
+        lines.append(f"| {node} | {kind_of[node]} | " + " | ".join(cells) + " |")
+    return lines
 
 
 def write_markdown(path: Path, tables: str) -> None:

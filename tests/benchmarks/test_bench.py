@@ -93,6 +93,17 @@ def test_benchmark_writes_every_stage_and_figure(tmp_path):
     assert all(t.text in page for t in TARGETS)
     # The floor runs the same SQL as the build: every model, then every data test's query.
     assert figures["floor_models"] > 40 and figures["floor_data_tests"] > 100, figures
+    # Where each build's time went: every node dbt ran, grouped by kind, the full build's models being the
+    # floor's; only the daily build tests incremental models on the rows of the latest run.
+    full, day = result["profiles"]["dbt build"], result["profiles"]["one more day: build"]
+    for profile in (full, day):
+        assert sum(k["nodes"] for k in profile["by_kind"].values()) == len(profile["seconds_by_node"])
+        assert 0 < profile["slowest"][0]["seconds"] <= profile["elapsed_seconds"]
+    models = sum(v["nodes"] for k, v in full["by_kind"].items() if k.endswith(" model"))
+    assert models == figures["floor_models"], full["by_kind"]
+    scoped = "data test, rows of the latest run"
+    assert day["by_kind"][scoped]["nodes"] > 0 and scoped not in full["by_kind"]
+    assert "### Where the build time goes at 400 customers" in page and f"| {scoped} |" in page
 
 
 @pytest.mark.slow
