@@ -303,7 +303,7 @@ def build_profile(target: Path, data_tests_scope: str, slowest: int = SLOWEST_NO
     timed = []
     for run in results["results"]:
         node = nodes.get(run["unique_id"])
-        if node is None:  # hooks and exposures: not nodes of the graph that cost time
+        if node is None:  # an exposure: listed in run_results, no work
             continue
         kind = node_kind(node, nodes, data_tests_scope)
         entry = by_kind.setdefault(kind, [0, 0.0])
