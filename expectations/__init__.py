@@ -9,9 +9,11 @@ the answer GX is written for (its Spark names become NotImported); any other imp
 process, before or after, is untouched.
 
 It also imports scipy.stats lazily (importlib.util.LazyLoader): GX imports it at import time for its
-distribution expectations (KL divergence, KS tests), which the gates never use, and it is about a third of
-GX's import. The module is registered and executed on its first attribute access, by GX or by anyone else
-in the process, so code that uses it sees the same module; a process that imported it before is untouched.
+distribution expectations (KL divergence, KS tests), which the gates never use, and it is about a quarter
+of GX's import time. The module is registered and executed on its first attribute access, by GX or by
+anyone else in the process, so code that uses it sees the same module; a process that imported it before
+is untouched. Python 3.11's LazyLoader is not safe for a first access from two threads at once; nothing in
+the gates accesses it at all.
 
 Guard tests: tests/expectations/test_gx_compat.py.
 """

@@ -11,9 +11,9 @@
 -- Incremental by customer (see fct_poor_experiences): sequence numbers, gaps and the time until the next
 -- defection depend on a customer's whole history, so a customer whose inputs changed is rebuilt whole,
 -- delete+insert on customer_id (the delete looks up the changed customers' ids among the events: far fewer
--- and shorter keys than the ids of every rebuilt event). Its
--- inputs are incremental on the same change set: an incremental run reads only the rows they rebuilt since
--- this model's last run (rows_rebuilt_since_last_run), which are all the rows of the changed customers.
+-- and shorter keys than the ids of every rebuilt event). Its inputs are incremental on the same change set:
+-- an incremental run reads only the rows they rebuilt since this model's last run
+-- (rows_rebuilt_since_last_run), which are all the rows of the changed customers.
 with
 
 touchpoints as (
