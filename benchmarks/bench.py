@@ -23,8 +23,8 @@ expectations` as a user runs it: the Dagster checks' gate, in one process (its d
   part of a daily build dbt pays whatever the day holds;
 - where each build's time goes: from dbt's run_results.json and manifest, the full build's and the one more
   day build's seconds per kind of node (incremental or table models, data tests on the rows of the latest
-  run or on whole tables, seeds) and their slowest nodes (`profiles` in results.json; the Markdown shows
-  the largest size's);
+  run or on whole tables, seeds, hooks) and their slowest nodes (`profiles` in results.json; the Markdown
+  shows the largest size's);
 - readers during a build: latency of a BI query on the published marts while the next build runs;
 - the Dagster main job: `python -m orchestration.run`, the path a user runs, on the same export days in a
   warehouse, serving folder and Dagster instance of its own. Its time against the bare stages' sum is the
