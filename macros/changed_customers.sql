@@ -8,9 +8,29 @@
     ... where customer_id in ({{ changed_customers_since_last_run() }})   (inside {% if is_incremental() %})
 #}
 
-{# W: the watermark of the model's last run (the latest _loaded_through_at of its rows; 1900 when empty). #}
+{#
+  W: the watermark of the model's last run (the latest _loaded_through_at of its rows; 1900 when empty).
+
+  On an incremental run W is read when the model is rendered and written into its SQL as a constant, not as
+  a subquery: the engine then plans with it. A filter `_loaded_through_at > W` on a constant is answered
+  from the column's min/max statistics (on a run with nothing new the branch is empty before it runs), and
+  the planner no longer takes the rows written since W for a fifth or more of the table: with a subquery,
+  DuckDB estimated a union of such filters above the 18M invoice lines it was matched against and built its
+  hash table on all the lines instead of on the few keys to rebuild. The model's own rows do not change
+  between rendering and running, so the constant is the value the subquery would return.
+  Outside a run (parsing), the subquery.
+#}
 {% macro last_run_watermark() -%}
-    (select coalesce(max(_loaded_through_at), cast('1900-01-01' as {{ dbt.type_timestamp() }})) from {{ this }})
+    {%- set watermark -%}
+        select coalesce(max(_loaded_through_at), cast('1900-01-01' as {{ dbt.type_timestamp() }})) from {{ this }}
+    {%- endset -%}
+    {%- if execute and is_incremental() -%}
+        {%- set value = run_query(
+            'select cast((' ~ watermark ~ ') as ' ~ dbt.type_string() ~ ')').columns[0].values()[0] -%}
+        cast('{{ value }}' as {{ dbt.type_timestamp() }})
+    {%- else -%}
+        ({{ watermark }})
+    {%- endif -%}
 {%- endmacro %}
 
 

@@ -78,10 +78,7 @@
         {{ expression }} as _rebuild_key_{{ loop.index }}{% if not loop.last %},{% endif %}
         {%- endfor %}
     from {{ relation }}
-    where {{ staging_loaded_at('_loaded_at', from_raw) }} > (
-        select coalesce(max(_loaded_through_at), cast('1900-01-01' as {{ dbt.type_timestamp() }}))
-        from {{ this }}
-    )
+    where {{ staging_loaded_at('_loaded_at', from_raw) }} > {{ last_run_watermark() }}
     union
     select
         {%- for key in keys %}

@@ -33,7 +33,8 @@
 #}
 {%- set since = '' -%}
 {%- if is_incremental() -%}
-    {%- set since = 'where _loaded_through_at > (select watermark from last_build)' -%}
+    {%- set watermark = last_run_watermark() -%}
+    {%- set since = 'where _loaded_through_at > ' ~ watermark -%}
 {%- endif %}
 with
 
@@ -44,19 +45,12 @@ warehouse_as_of as (
 ),
 
 {% if is_incremental() %}
-last_build as (
-
-    select coalesce(max(_loaded_through_at), cast('1900-01-01' as {{ dbt.type_timestamp() }})) as watermark
-    from {{ this }}
-
-),
-
 files_replaced as (
 
     select 1 as replaced
     from {{ ref('stg_loader__load_audit') }}
     where status = 'replaced'
-        and loaded_at > (select watermark from last_build)
+        and loaded_at > {{ watermark }}
 
 ),
 {% endif %}

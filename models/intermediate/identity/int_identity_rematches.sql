@@ -21,10 +21,7 @@
 #}
 {%- set rewritten -%}
     {% if is_incremental() %}
-    where _loaded_through_at > (
-        select coalesce(max(_loaded_through_at), cast('1900-01-01' as {{ dbt.type_timestamp() }}))
-        from {{ this }}
-    )
+    where _loaded_through_at > {{ last_run_watermark() }}
     {% endif %}
 {%- endset %}
 with
