@@ -3,6 +3,7 @@
 DBT_TARGET_PATH (default `target`) lets tests parse into a temporary folder instead of the repo's target/.
 """
 
+import fcntl
 import os
 import subprocess
 
@@ -49,10 +50,27 @@ def manifest_is_stale() -> bool:
     return False
 
 
+def parse_if_stale() -> None:
+    """`dbt parse` when the manifest is stale, one process at a time.
+
+    Processes that start together on one checkout (pytest's workers collecting, two jobs launched at once)
+    would otherwise each find the manifest stale and write target/ at the same time, leaving a manifest.json
+    that is one parse's text with the tail of another's. Under an exclusive lock on a file beside it, the
+    first parses and the others, once it is done, find the manifest fresh.
+    """
+    folder = dbt_project.manifest_path.parent
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / ".parse.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if manifest_is_stale():
+            subprocess.run(
+                dbt_command(["parse", "--quiet"], target_path=dbt_project.target_path),
+                cwd=REPO_ROOT,
+                check=True,
+            )
+
+
 # Under `dagster dev` the manifest is re-parsed at every load so model edits show up at once.
 VenvDbtPreparer().prepare_if_dev(dbt_project)
 # Elsewhere (python -m orchestration.run, tests, a fresh clone) parse when the project changed since.
-if manifest_is_stale():
-    subprocess.run(
-        dbt_command(["parse", "--quiet"], target_path=dbt_project.target_path), cwd=REPO_ROOT, check=True
-    )
+parse_if_stale()
