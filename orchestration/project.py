@@ -51,10 +51,11 @@ def manifest_is_stale() -> bool:
 
 
 def parse_if_stale() -> None:
-    """`dbt parse` when the manifest is stale, one process at a time.
+    """Prepare the manifest, one process at a time: under `dagster dev` dagster-dbt's parse at every load,
+    elsewhere `dbt parse` when the manifest is stale.
 
-    Processes that start together on one checkout (pytest's workers collecting, two jobs launched at once)
-    would otherwise each find the manifest stale and write target/ at the same time, leaving a manifest.json
+    Processes that start together on one checkout (pytest's workers collecting, two jobs launched at once, a
+    job beside `dagster dev`) would otherwise each write target/ at the same time, leaving a manifest.json
     that is one parse's text with the tail of another's. Under an exclusive lock on a file beside it, the
     first parses and the others, once it is done, find the manifest fresh.
     """
@@ -62,6 +63,9 @@ def parse_if_stale() -> None:
     folder.mkdir(parents=True, exist_ok=True)
     with open(folder / ".parse.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
+        # Under `dagster dev` the manifest is re-parsed at every load so model edits show up at once.
+        VenvDbtPreparer().prepare_if_dev(dbt_project)
+        # Elsewhere (python -m orchestration.run, tests, a fresh clone) parse when the project changed since.
         if manifest_is_stale():
             subprocess.run(
                 dbt_command(["parse", "--quiet"], target_path=dbt_project.target_path),
@@ -70,7 +74,4 @@ def parse_if_stale() -> None:
             )
 
 
-# Under `dagster dev` the manifest is re-parsed at every load so model edits show up at once.
-VenvDbtPreparer().prepare_if_dev(dbt_project)
-# Elsewhere (python -m orchestration.run, tests, a fresh clone) parse when the project changed since.
 parse_if_stale()
