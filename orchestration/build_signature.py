@@ -24,20 +24,17 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import re
 from importlib.metadata import version
 from pathlib import Path
 
 import duckdb
 
 from settings import REPO_ROOT
-from settings.dbt import DBT_INPUTS
+from settings.dbt import dbt_env_vars, dbt_input_files
 
 RAW_SCHEMA = "raw"
 RECORD = "last_successful_build"
 PENDING = "build_in_progress"
-_ENV_VAR = re.compile(r"""env_var\(\s*['"]([A-Za-z_][A-Za-z0-9_]*)['"]""")
 
 
 def raw_table_stamps(con: duckdb.DuckDBPyConnection, manifest: dict) -> dict[str, list]:
@@ -65,17 +62,10 @@ def raw_table_stamps(con: duckdb.DuckDBPyConnection, manifest: dict) -> dict[str
 def project_fingerprint(root: Path = REPO_ROOT) -> str:
     """SHA-256 of every file dbt reads in the project, the environment variables they read, dbt's version."""
     digest = hashlib.sha256(f"dbt-core {version('dbt-core')}\n".encode())
-    env_names = set()
-    for name in DBT_INPUTS:
-        path = root / name
-        files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
-        for file in files:
-            content = file.read_bytes()
-            digest.update(f"{file.relative_to(root)}\n".encode() + hashlib.sha256(content).digest())
-            if file.suffix in (".yml", ".yaml", ".sql"):
-                env_names.update(_ENV_VAR.findall(content.decode("utf-8", errors="replace")))
-    for name in sorted(env_names):
-        digest.update(f"{name}={os.environ.get(name)}\n".encode())
+    for file in dbt_input_files(root):
+        digest.update(f"{file.relative_to(root)}\n".encode() + hashlib.sha256(file.read_bytes()).digest())
+    for name, value in dbt_env_vars(root).items():
+        digest.update(f"{name}={value}\n".encode())
     return digest.hexdigest()
 
 

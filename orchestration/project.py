@@ -4,26 +4,32 @@ DBT_TARGET_PATH (default `target`) lets tests parse into a temporary folder inst
 """
 
 import fcntl
+import json
 import os
+import shutil
 import subprocess
+import tempfile
+from pathlib import Path
 
-from dagster_dbt import DagsterDbtProjectPreparer, DbtCliResource, DbtProject
+from dagster_dbt import DagsterDbtProjectPreparer, DbtProject
 
 from settings import REPO_ROOT
-from settings.dbt import DBT_INPUTS, dbt_command, dbt_executable
+from settings.dbt import dbt_command, dbt_env_vars, dbt_input_files
+
+# Beside the manifest: the values of the environment variables the project read when it was parsed.
+PARSE_ENV = "parse_env.json"
 
 
 class VenvDbtPreparer(DagsterDbtProjectPreparer):
-    """dagster-dbt's preparer (parse at every load under `dagster dev`), running the venv's dbt.
+    """dagster-dbt's preparer (parse at every load under `dagster dev`), running the venv's dbt and writing
+    the parse's files as parse() does.
 
     dagster-dbt's own preparer runs the `dbt` it finds on PATH, which is not the venv's when the venv is not
     activated (a fresh clone's `make dev`): the code location would fail to load.
     """
 
     def _prepare_manifest(self, project: DbtProject) -> None:
-        DbtCliResource(project_dir=project, dbt_executable=dbt_executable()).cli(
-            self._prepare_project_cli_args, target_path=project.target_path
-        ).wait()
+        parse()
         self._invalidate_seeds_in_partial_parse(project)
 
 
@@ -34,20 +40,51 @@ dbt_project = DbtProject(
 )
 
 
+def _parse_env_path() -> Path:
+    return dbt_project.manifest_path.parent / PARSE_ENV
+
+
 def manifest_is_stale() -> bool:
-    """True when the manifest is missing or older than any file dbt parses.
+    """True when the manifest is missing, older than any file dbt parses, or parsed with other values of the
+    environment variables the project reads.
 
     A stale manifest makes dagster-dbt fail on nodes it does not know (a test added since the last parse).
+    One parsed in another environment (another WAREHOUSE_PATH, DBT_TARGET or COMPANY_PROFILE) gives Dagster
+    that environment's asset graph, and its partial_parse.msgpack, which dagster-dbt hands to every dbt
+    invocation, names another profile: each invocation would parse the project in full again.
     """
     if not dbt_project.manifest_path.exists():
         return True
     built = dbt_project.manifest_path.stat().st_mtime
-    for name in DBT_INPUTS:
-        path = REPO_ROOT / name
-        files = [path] if path.is_file() else path.rglob("*") if path.is_dir() else []
-        if any(f.stat().st_mtime > built for f in files if f.is_file()):
-            return True
-    return False
+    if any(f.stat().st_mtime > built for f in dbt_input_files()):
+        return True
+    try:
+        parsed_with = json.loads(_parse_env_path().read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        return True
+    return parsed_with != dbt_env_vars()
+
+
+def parse() -> None:
+    """`dbt parse` into a folder of its own, then each of its files moved into the target folder at once
+    (os.replace), the record of the environment last: a process reading target/ meanwhile (a run's dbt
+    copying partial_parse.msgpack, a definitions load) finds either the previous file or the new one, never
+    part of one, and a parse that fails or is killed leaves the manifest stale."""
+    target = dbt_project.manifest_path.parent
+    env = dbt_env_vars()
+    with tempfile.TemporaryDirectory(prefix=".parse-", dir=target) as scratch:
+        previous = target / "partial_parse.msgpack"
+        if previous.exists():  # dbt parses only the files that changed since
+            shutil.copy(previous, scratch)
+        subprocess.run(dbt_command(["parse", "--quiet"], target_path=scratch), cwd=REPO_ROOT, check=True)
+        # Until the record is rewritten, the manifest is stale whatever replaced it.
+        _parse_env_path().unlink(missing_ok=True)
+        for written in Path(scratch).iterdir():
+            if written.is_file():
+                os.replace(written, target / written.name)
+    scratch_env = target / f".{PARSE_ENV}.{os.getpid()}"
+    scratch_env.write_text(json.dumps(env, indent=1))
+    os.replace(scratch_env, _parse_env_path())
 
 
 def parse_if_stale() -> None:
@@ -67,11 +104,7 @@ def parse_if_stale() -> None:
         VenvDbtPreparer().prepare_if_dev(dbt_project)
         # Elsewhere (python -m orchestration.run, tests, a fresh clone) parse when the project changed since.
         if manifest_is_stale():
-            subprocess.run(
-                dbt_command(["parse", "--quiet"], target_path=dbt_project.target_path),
-                cwd=REPO_ROOT,
-                check=True,
-            )
+            parse()
 
 
 parse_if_stale()

@@ -6,6 +6,8 @@ build their dbt commands here, so they run the same dbt on the same project and 
 
 from __future__ import annotations
 
+import os
+import re
 import shutil
 import sys
 from collections.abc import Sequence
@@ -16,6 +18,28 @@ from settings import REPO_ROOT
 # Every file and folder dbt reads in this project (dbt_project.yml's paths, the company profiles' seeds, the
 # profile): what a parse and a build depend on besides the data.
 DBT_INPUTS = ("dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "companies", "tests/dbt")
+
+_ENV_VAR = re.compile(r"""env_var\(\s*['"]([A-Za-z_][A-Za-z0-9_]*)['"]""")
+
+
+def dbt_input_files(root: Path = REPO_ROOT) -> list[Path]:
+    """Every file of DBT_INPUTS under `root`, in a stable order."""
+    files = []
+    for name in DBT_INPUTS:
+        path = root / name
+        files += [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
+    return files
+
+
+def dbt_env_vars(root: Path = REPO_ROOT) -> dict[str, str | None]:
+    """The environment variables the project's files read through env_var(), with their values here (None
+    when unset): with the files, what a parse depends on (the profile's warehouse path and target, the
+    company profile's seeds)."""
+    names = set()
+    for file in dbt_input_files(root):
+        if file.suffix in (".yml", ".yaml", ".sql"):
+            names.update(_ENV_VAR.findall(file.read_text(encoding="utf-8", errors="replace")))
+    return {name: os.environ.get(name) for name in sorted(names)}
 
 
 def dbt_executable() -> str:

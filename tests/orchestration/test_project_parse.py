@@ -14,6 +14,7 @@ import orjson
 import psutil
 
 from settings import REPO_ROOT
+from settings.dbt import dbt_command
 
 
 def test_a_process_waits_for_the_parse_another_holds_then_finds_the_manifest_fresh(tmp_path):
@@ -40,3 +41,36 @@ def test_a_process_waits_for_the_parse_another_holds_then_finds_the_manifest_fre
     written = (target / "manifest.json").stat().st_mtime_ns
     subprocess.run(load, cwd=REPO_ROOT, env=env, check=True)
     assert (target / "manifest.json").stat().st_mtime_ns == written
+
+
+def test_a_manifest_parsed_in_another_environment_is_parsed_again(tmp_path):
+    """Another WAREHOUSE_PATH is another dbt profile: the manifest and partial_parse.msgpack of the previous
+    one would make every dbt invocation of the run parse the project in full again."""
+    target = tmp_path / "target"
+    load = [sys.executable, "-c", "import orchestration.project"]
+
+    def env(warehouse: str) -> dict:
+        return {**os.environ, "DBT_TARGET_PATH": str(target), "WAREHOUSE_PATH": str(tmp_path / warehouse)}
+
+    subprocess.run(load, cwd=REPO_ROOT, env=env("a.duckdb"), check=True)
+    first = (target / "manifest.json").stat().st_mtime_ns
+    subprocess.run(load, cwd=REPO_ROOT, env=env("a.duckdb"), check=True)
+    assert (target / "manifest.json").stat().st_mtime_ns == first, "the same environment parsed again"
+
+    subprocess.run(load, cwd=REPO_ROOT, env=env("b.duckdb"), check=True)
+    assert (target / "manifest.json").stat().st_mtime_ns != first, "another environment kept the manifest"
+    recorded = orjson.loads((target / "parse_env.json").read_bytes())
+    assert recorded["WAREHOUSE_PATH"] == str(tmp_path / "b.duckdb")
+    assert not [p.name for p in target.iterdir() if p.name.startswith(".parse-")], "the parse left its folder"
+
+    # dbt, run as a Dagster run's invocation runs it (the target folder's partial_parse.msgpack), parses
+    # only what changed: the profile is the one the manifest was parsed with.
+    parsed = subprocess.run(
+        dbt_command(["parse"], target_path=target, log_path=tmp_path / "logs"),
+        cwd=REPO_ROOT,
+        env=env("b.duckdb"),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "Unable to do partial parsing" not in parsed.stdout, parsed.stdout
