@@ -4,13 +4,17 @@ Resources read their paths through dg.EnvVar at run time, so a test may still mo
 setting them here guarantees that nothing ever lands in the repo's data/ or target/ folders.
 """
 
+import atexit
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
 import pytest
 
 _BASE = Path(tempfile.mkdtemp(prefix="orchestration-tests-"))
+# Removed when the test process exits (each pytest worker has its own): its warehouses take 100-200 MB.
+atexit.register(shutil.rmtree, _BASE, ignore_errors=True)
 for _var, _path in {
     "DBT_TARGET_PATH": _BASE / "dbt_target",
     "WAREHOUSE_PATH": _BASE / "warehouse.duckdb",
