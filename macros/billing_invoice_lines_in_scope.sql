@@ -1,19 +1,18 @@
 {#
-  The CTEs every invoice-line billing rule starts from (int_poor_experiences__billing_overcharge,
-  __billing_promo_not_applied, __billing_unquoted_fee): invoices and their lines joined to the customer of
-  the matched billing account, restricted on an incremental run to the invoices that can give a hit to a
-  customer the rule rebuilds (customers_to_rebuild_for_rule), and the rule's seed row as billing_rule.
+  The CTEs the invoice-line billing rules start from (int_poor_experiences__billing_invoice_lines): invoices
+  and their lines joined to the customer of the matched billing account, restricted on an incremental run to
+  the invoices that can give a hit to a customer the rules rebuild (customers_to_rebuild_for_rules).
   On an incremental run the invoices and lines are narrowed to those invoices before any join: the day's
   few customers pick their accounts and subscriptions, and only their invoices meet the accounts and lines.
   Emits `customers_in_scope`, `accounts_in_scope` and `invoices_in_scope` (incremental runs), `invoices`,
-  `invoice_lines`, `accounts`, `subscription_versions`, `warehouse_as_of`, `billing_rule`,
-  `invoices_joined_to_customers` and `lines_joined_to_invoices`, each followed by a comma.
+  `invoice_lines`, `accounts`, `subscription_versions`, `warehouse_as_of`, `invoices_joined_to_customers`
+  and `lines_joined_to_invoices`, each followed by a comma.
 #}
-{% macro billing_invoice_lines_in_scope(rule_id) %}
+{% macro billing_invoice_lines_in_scope(rule_ids) %}
 {% if is_incremental() %}
 customers_in_scope as (
 
-    {{ customers_to_rebuild_for_rule(rule_id) }}
+    {{ customers_to_rebuild_for_rules(rule_ids) }}
 
 ),
 
@@ -90,8 +89,6 @@ warehouse_as_of as (
     select * from {{ ref('int_warehouse_as_of') }}
 
 ),
-
-billing_rule as ({{ poor_experience_rule(rule_id) }}),
 
 -- The invoice date is a date; poor experiences on it happen at 00:00 UTC of that day. The joined lines are
 -- inlined like the lines (only the columns the rules use).

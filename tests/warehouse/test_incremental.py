@@ -64,10 +64,8 @@ INCREMENTAL_BY_CUSTOMER = (
     "intermediate.int_poor_experience_levels_reached",
     "intermediate.int_stickiness_at_reference_points",
     "intermediate.int_customer_billing_totals",
-    *(
-        f"intermediate.int_poor_experiences__billing_{rule}"
-        for rule in ("promo_not_applied", "unquoted_fee", "overcharge", "company_payment_failure")
-    ),
+    "intermediate.int_poor_experiences__billing_invoice_lines",
+    "intermediate.int_poor_experiences__billing_company_payment_failure",
     *(f"marts.{mart}" for mart in INCREMENTAL_MARTS),
 )
 # A daily run rewrites less than this share of an incremental model's rows (models of at least
@@ -571,7 +569,7 @@ def test_daily_incremental_build_equals_a_full_refresh(incremental_and_full_refr
 @pytest.mark.parametrize(
     ("model", "rule_id", "threshold"),
     [
-        ("int_poor_experiences__billing_overcharge", "overcharge", -50),
+        ("int_poor_experiences__billing_invoice_lines", "overcharge", -50),
         ("int_poor_experiences__care", "long_wait", 0),
     ],
 )

@@ -33,9 +33,7 @@ care as (
 billing as (
 
     {% for rule_model in [
-        'int_poor_experiences__billing_promo_not_applied',
-        'int_poor_experiences__billing_unquoted_fee',
-        'int_poor_experiences__billing_overcharge',
+        'int_poor_experiences__billing_invoice_lines',
         'int_poor_experiences__billing_company_payment_failure',
     ] %}
     select {{ rule_hit_columns }} from {{ ref(rule_model) }}
