@@ -16,8 +16,9 @@ from dagster_dbt import DagsterDbtProjectPreparer, DbtProject
 from settings import REPO_ROOT
 from settings.dbt import dbt_command, dbt_env_vars, dbt_input_files
 
-# Beside the manifest: the values of the environment variables the project read when it was parsed.
-PARSE_ENV = "parse_env.json"
+# Beside the manifest: the values of the environment variables the project read when it was parsed, and the
+# manifest's modification time then.
+PARSE_RECORD = "parse_record.json"
 
 
 class VenvDbtPreparer(DagsterDbtProjectPreparer):
@@ -40,18 +41,24 @@ dbt_project = DbtProject(
 )
 
 
-def _parse_env_path() -> Path:
-    return dbt_project.manifest_path.parent / PARSE_ENV
+def _parse_record_path() -> Path:
+    return dbt_project.manifest_path.parent / PARSE_RECORD
+
+
+def _parse_record() -> dict:
+    """What a parse depends on besides the files: the environment's values, and the manifest it wrote."""
+    return {"env": dbt_env_vars(), "manifest_mtime_ns": dbt_project.manifest_path.stat().st_mtime_ns}
 
 
 def manifest_is_stale() -> bool:
-    """True when the manifest is missing, older than any file dbt parses, or parsed with other values of the
-    environment variables the project reads.
+    """True when the manifest is missing, older than any file dbt parses, parsed with other values of the
+    environment variables the project reads, or written since by another dbt command.
 
     A stale manifest makes dagster-dbt fail on nodes it does not know (a test added since the last parse).
     One parsed in another environment (another WAREHOUSE_PATH, DBT_TARGET or COMPANY_PROFILE) gives Dagster
     that environment's asset graph, and its partial_parse.msgpack, which dagster-dbt hands to every dbt
-    invocation, names another profile: each invocation would parse the project in full again.
+    invocation, names another profile: each invocation would parse the project in full again. A `dbt build`
+    run by hand from the repo root writes target/ too, in whatever environment it had.
     """
     if not dbt_project.manifest_path.exists():
         return True
@@ -59,32 +66,30 @@ def manifest_is_stale() -> bool:
     if any(f.stat().st_mtime > built for f in dbt_input_files()):
         return True
     try:
-        parsed_with = json.loads(_parse_env_path().read_text())
+        recorded = json.loads(_parse_record_path().read_text())
     except (FileNotFoundError, json.JSONDecodeError):
         return True
-    return parsed_with != dbt_env_vars()
+    return recorded != _parse_record()
 
 
 def parse() -> None:
     """`dbt parse` into a folder of its own, then each of its files moved into the target folder at once
-    (os.replace), the record of the environment last: a process reading target/ meanwhile (a run's dbt
-    copying partial_parse.msgpack, a definitions load) finds either the previous file or the new one, never
-    part of one, and a parse that fails or is killed leaves the manifest stale."""
+    (os.replace), the parse record removed first and written last: a process reading target/ meanwhile (a
+    run's dbt copying partial_parse.msgpack, a definitions load) finds either the previous file or the new
+    one, never part of one, and a parse that fails or is killed leaves the manifest stale."""
     target = dbt_project.manifest_path.parent
-    env = dbt_env_vars()
     with tempfile.TemporaryDirectory(prefix=".parse-", dir=target) as scratch:
         previous = target / "partial_parse.msgpack"
         if previous.exists():  # dbt parses only the files that changed since
             shutil.copy(previous, scratch)
         subprocess.run(dbt_command(["parse", "--quiet"], target_path=scratch), cwd=REPO_ROOT, check=True)
-        # Until the record is rewritten, the manifest is stale whatever replaced it.
-        _parse_env_path().unlink(missing_ok=True)
+        _parse_record_path().unlink(missing_ok=True)
         for written in Path(scratch).iterdir():
             if written.is_file():
                 os.replace(written, target / written.name)
-    scratch_env = target / f".{PARSE_ENV}.{os.getpid()}"
-    scratch_env.write_text(json.dumps(env, indent=1))
-    os.replace(scratch_env, _parse_env_path())
+    scratch_record = target / f".{PARSE_RECORD}.{os.getpid()}"
+    scratch_record.write_text(json.dumps(_parse_record(), indent=1))
+    os.replace(scratch_record, _parse_record_path())
 
 
 def parse_if_stale() -> None:

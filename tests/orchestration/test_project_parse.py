@@ -45,7 +45,8 @@ def test_a_process_waits_for_the_parse_another_holds_then_finds_the_manifest_fre
 
 def test_a_manifest_parsed_in_another_environment_is_parsed_again(tmp_path):
     """Another WAREHOUSE_PATH is another dbt profile: the manifest and partial_parse.msgpack of the previous
-    one would make every dbt invocation of the run parse the project in full again."""
+    one would make every dbt invocation of the run parse the project in full again. So would those a dbt
+    command run by hand wrote into the target folder."""
     target = tmp_path / "target"
     load = [sys.executable, "-c", "import orchestration.project"]
 
@@ -59,8 +60,8 @@ def test_a_manifest_parsed_in_another_environment_is_parsed_again(tmp_path):
 
     subprocess.run(load, cwd=REPO_ROOT, env=env("b.duckdb"), check=True)
     assert (target / "manifest.json").stat().st_mtime_ns != first, "another environment kept the manifest"
-    recorded = orjson.loads((target / "parse_env.json").read_bytes())
-    assert recorded["WAREHOUSE_PATH"] == str(tmp_path / "b.duckdb")
+    recorded = orjson.loads((target / "parse_record.json").read_bytes())
+    assert recorded["env"]["WAREHOUSE_PATH"] == str(tmp_path / "b.duckdb")
     assert not [p.name for p in target.iterdir() if p.name.startswith(".parse-")], "the parse left its folder"
 
     # dbt, run as a Dagster run's invocation runs it (the target folder's partial_parse.msgpack), parses
@@ -74,3 +75,8 @@ def test_a_manifest_parsed_in_another_environment_is_parsed_again(tmp_path):
         check=True,
     )
     assert "Unable to do partial parsing" not in parsed.stdout, parsed.stdout
+
+    # That dbt command, run by hand, wrote the target folder in its own environment: the next load parses.
+    by_hand = (target / "manifest.json").stat().st_mtime_ns
+    subprocess.run(load, cwd=REPO_ROOT, env=env("b.duckdb"), check=True)
+    assert (target / "manifest.json").stat().st_mtime_ns != by_hand, "a manifest dbt wrote by hand was kept"
