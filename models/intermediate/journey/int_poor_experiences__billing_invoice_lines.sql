@@ -16,8 +16,9 @@
     row per subscription;
   - unquoted_fee: a visit fee on an invoice with no FEE_QUOTED contact in the threshold's days before the
     invoice day; one row per visit-fee invoice line.
-  The rules share one model because they share their input: invoices and their 10-20 lines each, joined to
-  the customer once (billing_invoice_lines_in_scope) rather than once per rule.
+  The rules share one model because they share their input: on an incremental run the invoices that can give
+  a hit to a customer to rebuild are found among the invoice lines once (billing_invoice_lines_in_scope),
+  rather than once per rule.
   Incremental by customer: a run recomputes the customers of the change set (int_changed_customers) that
   changed since this model's last run, or every customer when one of the rules' thresholds in seed
   poor_experience_rules changed (customers_to_rebuild_for_rules); delete+insert on customer_id replaces their
