@@ -53,9 +53,11 @@ invoices as (
 
 ),
 
--- Invoice lines are the biggest input: only the columns the rules use, inlined rather than materialised
--- (cte_not_materialized: no copy of every line to scan).
-invoice_lines as {{ cte_not_materialized() }} (
+-- Invoice lines are the biggest input: only the columns the rules use. On a full build they are inlined
+-- rather than materialised (cte_not_materialized: no copy of every line to scan); on an incremental run the
+-- lines in scope are few, and the engine may keep them once for the three rules instead of scanning every
+-- line per rule.
+invoice_lines as {% if not is_incremental() %}{{ cte_not_materialized() }}{% endif %} (
 
     select
         invoice_line_id,
@@ -91,7 +93,7 @@ warehouse_as_of as (
 ),
 
 -- The invoice date is a date; poor experiences on it happen at 00:00 UTC of that day. The joined lines are
--- inlined like the lines (only the columns the rules use).
+-- inlined on a full build like the lines (only the columns the rules use).
 invoices_joined_to_customers as (
 
     select
@@ -108,7 +110,7 @@ invoices_joined_to_customers as (
 
 ),
 
-lines_joined_to_invoices as {{ cte_not_materialized() }} (
+lines_joined_to_invoices as {% if not is_incremental() %}{{ cte_not_materialized() }}{% endif %} (
 
     select
         invoice_lines.invoice_line_id,
