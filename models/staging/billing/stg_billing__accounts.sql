@@ -12,10 +12,7 @@ ranked as (
 
     select
         *,
-        row_number() over (
-            partition by account_number
-            order by {{ to_utc('updated_at') }} desc, _export_date desc, _loaded_at desc, _line_number desc
-        ) as version_rank
+        {{ delivery_rank(['account_number'], latest_first=[to_utc('updated_at')]) }} as version_rank
     from source
 
 ),
