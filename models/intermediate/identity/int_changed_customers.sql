@@ -7,6 +7,8 @@
     )
 }}
 -- depends_on: {{ ref('stg_loader__load_audit') }}
+-- depends_on: {{ ref('stg_crm__campaigns') }}, {{ ref('stg_survey__responses') }}
+-- depends_on: {{ ref('stg_survey__invitations') }}, {{ ref('stg_survey__surveys') }}
 {#
   The change set: the customers whose journey may have changed since the last build, computed once per
   run for every customer-keyed incremental model (int_touchpoints, the billing rule hits, the facts). One
@@ -25,7 +27,9 @@
   - a file replaced since W withdraws rows whose keys may be gone from staging with no row left to name
     their customer: that run names every customer, the stored ones included (a replacement is a correction,
     rare; it costs one whole rebuild of the customer-keyed models).
-  A full build names every customer. Seeds and vars are not watched: after changing one, run with
+  A full build names every customer: those the rows above hold directly, plus every matched account's and
+  response's customer (reaching them through their billing and survey records would read every such row to
+  find the same customers). Seeds and vars are not watched: after changing one, run with
   --full-refresh. Nor is the customer a CRM record (contact, case, visit, subscription) named before: a
   record re-delivered under another customer_id names its new customer only, so such a correction also
   needs --full-refresh (billing accounts and survey responses moving are seen, through
@@ -112,13 +116,18 @@ changed as (
     union
     select customer_id from {{ ref('stg_network__service_events') }} {{ since }}
     union
-    select customers.customer_id
-    from {{ ref('stg_crm__customers') }} as customers
-    where customers.campaign_id in (select campaign_id from {{ ref('stg_crm__campaigns') }} {{ since }})
-    union
     select customer_id from {{ ref('int_subscription_versions') }} {{ since }}
     union
     select customer_id from {{ ref('int_invoices_reconciled_to_lines') }} {{ since }}
+    union
+    select customer_id from {{ ref('int_identity_rematches') }} {{ since }}
+    union
+    select _previous_customer_id from {{ ref('int_identity_rematches') }} {{ since }}
+    {% if is_incremental() %}
+    union
+    select customers.customer_id
+    from {{ ref('stg_crm__customers') }} as customers
+    where customers.campaign_id in (select campaign_id from {{ ref('stg_crm__campaigns') }} {{ since }})
     union
     select accounts.customer_id
     from accounts
@@ -136,11 +145,6 @@ changed as (
         )
         or responses.survey_id in (select survey_id from {{ ref('stg_survey__surveys') }} {{ since }})
     union
-    select customer_id from {{ ref('int_identity_rematches') }} {{ since }}
-    union
-    select _previous_customer_id from {{ ref('int_identity_rematches') }} {{ since }}
-    {% if is_incremental() %}
-    union
     select customer_id from {{ this }} where exists (select 1 from files_replaced)
     union
     select customer_id from {{ ref('stg_crm__customers') }} where exists (select 1 from files_replaced)
@@ -148,6 +152,11 @@ changed as (
     select customer_id from accounts where exists (select 1 from files_replaced)
     union
     select customer_id from responses where exists (select 1 from files_replaced)
+    {% else %}
+    union
+    select customer_id from accounts
+    union
+    select customer_id from responses
     {% endif %}
 
 ),
